@@ -1,0 +1,267 @@
+"""``bnclaims``: list, show and verify Batch Normalization claims; regenerate their LaTeX.
+
+Exit codes: 0 every verdict equals its expected verdict (``latex --check``: no drift);
+1 some verdict differs (or the golden LaTeX drifted); 2 bad usage or bad input, with a
+one-line message.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Sequence
+
+from bnclaims.errors import BadInput
+from bnclaims.verdicts import Level
+
+EPILOG = """\
+examples:
+  bnclaims list
+  bnclaims show santurkar.lemma45_initialization
+  bnclaims verify                                  # every claim, every level, CPU-sized preset
+  bnclaims verify bn santurkar --level theory      # two families, symbolic level only
+  bnclaims verify santurkar.thm41_grad_norm --batch 1,2,4,8 --upstream 1,0,0,0 --eps 0
+  bnclaims verify --level theory --level numerics --json out.json
+  bnclaims latex --out tex/        # write one .tex per claim plus bnclaims.tex
+  bnclaims latex --check           # exit 1 if the committed golden LaTeX would change
+  bnclaims bench curvature --json bench.json
+
+exit codes: 0 all verdicts as expected; 1 some verdict differs (or LaTeX drift); 2 bad usage/input.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _write_json(path: str, payload: object) -> None:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        raise BadInput(f"cannot write {path}: directory {p.parent} does not exist")
+    p.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+# -- list / show ---------------------------------------------------------------------------
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bnclaims.registry import all_claims
+
+    claims = all_claims()
+    if args.json:
+        _write_json(args.json, [c.summary() for c in claims])
+    width = max(len(c.id) for c in claims)
+    for c in claims:
+        exp = ",".join(f"{lv.value}:{(c.expected_at(lv).value if c.expected_at(lv) else 'empirical')}"
+                       for lv in c.checks)
+        twin = " +twin" if c.twin else ""
+        print(f"{c.id:<{width}}  {c.catalog:<5} {exp}{twin}")
+    print(f"{len(claims)} claims, {sum(1 for c in claims if c.twin)} with false twins")
+    return 0
+
+
+def _show_claim(c) -> None:
+    wrap = lambda s, ind="  ": textwrap.fill(s, 100, initial_indent=ind, subsequent_indent=ind)
+    print(f"{c.id}  ({c.catalog})  {c.title}")
+    print("statement:")
+    print(wrap(c.statement))
+    print(f"latex:\n  {c.latex}")
+    print(f"source: {c.source.cite()}")
+    print("hypotheses:")
+    for h in c.hypotheses:
+        print(wrap(h, "  - "))
+    if c.witness is not None:
+        print(f"witness: {json.dumps(c.witness.data)}")
+    print("expected: " + ", ".join(
+        f"{lv.value} -> {c.expected_at(lv).value if c.expected_at(lv) else 'empirical (decided by the run)'}"
+        for lv in c.checks))
+    if c.proof_sketch:
+        print("proof sketch:")
+        print(wrap(c.proof_sketch))
+    if c.twin is not None:
+        print(f"false twin ({c.id}.twin, must be refuted): {c.twin.change}")
+        print(wrap(c.twin.statement))
+    if c.notes:
+        print("notes:")
+        print(wrap(c.notes))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from bnclaims.registry import families, get_claim, select
+
+    target = args.target
+    if target in families():
+        if target == "conformance":
+            from conformance.conventions import render_table
+
+            print(render_table())
+            print()
+        for c in select([target]):
+            _show_claim(c)
+            print()
+        return 0
+    _show_claim(get_claim(target))
+    return 0
+
+
+# -- verify --------------------------------------------------------------------------------
+
+def _batch_records(claims, args, ctx):
+    """Evaluate ``on_batch`` of the selected claims on the user's data."""
+    from numerics.inputs import parse_number, parse_vector, validate_batch
+    from bnclaims.runner import run_one
+
+    y, eps = validate_batch(args.batch, args.eps)
+    gamma = parse_number(args.gamma, "gamma")
+    if gamma == 0:
+        raise BadInput("gamma must be nonzero")
+    g = None
+    if args.upstream is not None:
+        g = parse_vector(args.upstream, "upstream")
+        if len(g) != len(y):
+            raise BadInput(f"upstream has {len(g)} entries but the batch has {len(y)}")
+    usable = [c for c in claims if c.on_batch is not None]
+    if not usable:
+        raise BadInput("none of the selected claims takes a user batch; "
+                       "see 'bnclaims list --json' (accepts_user_batch)")
+    records = []
+    for c in usable:
+        check = lambda ctx, c=c: c.on_batch(y, eps, gamma, g, ctx)
+        records.append(run_one(check, ctx, record_id=c.id, level=Level.NUMERICS,
+                               expected=c.expected_at(Level.NUMERICS)))
+    return records
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from bnclaims.context import Context
+    from bnclaims.registry import select
+    from bnclaims.runner import ledger, run_claims
+
+    claims = select(args.targets)
+    levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
+    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device)
+    if args.batch is not None:
+        records = _batch_records(claims, args, ctx)
+    else:
+        if args.eps is not None or args.upstream is not None:
+            raise BadInput("--eps/--gamma/--upstream only apply together with --batch")
+        records = run_claims(claims, levels, ctx, twins=not args.no_twins,
+                             progress=not args.no_progress and sys.stderr.isatty())
+    if not records:
+        raise BadInput("nothing to run: the selected claims have no check at the selected levels")
+    width = max(len(r.id) for r in records)
+    for r in records:
+        mark = "ok " if r.as_expected else "DIFF"
+        exp = r.expected or "empirical"
+        print(f"{mark} {r.id:<{width}} {r.level:<8} {r.verdict:<12} (expected {exp:<9}) "
+              f"{r.seconds:7.2f}s  {r.scope}")
+        if not r.as_expected and "error" in r.evidence:
+            print(f"     error: {r.evidence['error']}")
+    bad = [r for r in records if not r.as_expected]
+    total = sum(r.seconds for r in records)
+    print(f"{len(records)} checks, {len(records) - len(bad)} as expected, {len(bad)} differ; "
+          f"{total:.1f}s of checks; seed {ctx.seed}, preset {ctx.preset}, {ctx.dps} digits")
+    if args.json:
+        _write_json(args.json, ledger(records, ctx))
+    return 1 if bad else 0
+
+
+# -- latex / bench -------------------------------------------------------------------------
+
+def cmd_latex(args: argparse.Namespace) -> int:
+    from bnclaims import latex
+
+    if args.check:
+        report = latex.check_golden()
+        print(report.summary())
+        return 0 if report.ok else 1
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} exists and is not a directory")
+    written = latex.write(out)
+    print(f"wrote {len(written)} files to {out}/")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "curvature":
+        from gpu_checks.bench_curvature import main as bench_main
+
+        return bench_main(args.rest)
+    raise BadInput(f"unknown benchmark {args.what!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bnclaims", description="Verify published claims about Batch Normalization: "
+                "each claim has a source, checks at the theory (sympy), numerics (mpmath + "
+                "hypothesis) and scale (torch) levels, an expected verdict and a false twin.",
+                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    q = sub.add_parser("list", help="list the claims with their expected verdicts")
+    q.add_argument("--json", metavar="PATH", help="also write the claims as JSON")
+    q.set_defaults(func=cmd_list)
+
+    q = sub.add_parser("show", help="statement, source, hypotheses, proof sketch and twin of a claim")
+    q.add_argument("target", metavar="ID|FAMILY", help="a claim id, or a family (e.g. conformance)")
+    q.set_defaults(func=cmd_show)
+
+    q = sub.add_parser("verify", help="run the checks and compare verdicts with the expected ones",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run checks. With no ID, every claim; a FAMILY (bn, santurkar, "
+                       "scale, rao, cai, conformance) selects its claims. With --batch, evaluate "
+                       "the claims that accept user data on that batch instead.")
+    q.add_argument("targets", nargs="*", metavar="ID|FAMILY")
+    q.add_argument("--level", action="append", choices=[lv.value for lv in Level],
+                   help="level to run (repeatable; default: all)")
+    q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
+    q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
+                   help="sample budgets and sizes (default: CPU-sized, a few minutes)")
+    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
+    q.add_argument("--device", default="cpu", help="torch device for the scale level")
+    q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
+    q.add_argument("--no-twins", action="store_true", help="skip the false twins")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.add_argument("--batch", metavar="Y1,Y2,...", help="evaluate on this batch (one BN unit)")
+    q.add_argument("--eps", metavar="E", default=None, help="eps for --batch (default 0)")
+    q.add_argument("--gamma", metavar="G", default="1", help="gamma for --batch (default 1)")
+    q.add_argument("--upstream", metavar="G1,G2,...", help="upstream gradient dL/dz for --batch")
+    q.set_defaults(func=cmd_verify)
+
+    q = sub.add_parser("latex", help="regenerate the LaTeX derivations (or check them)")
+    q.add_argument("--out", default="tex", metavar="DIR", help="output directory (default: tex)")
+    q.add_argument("--check", action="store_true",
+                   help="compare with the committed golden files; exit 1 on drift")
+    q.set_defaults(func=cmd_latex)
+
+    q = sub.add_parser("bench", help="benchmarks (curvature: see 'bnclaims bench curvature --help')",
+                       add_help=False)
+    q.add_argument("what", choices=["curvature"])
+    q.add_argument("rest", nargs=argparse.REMAINDER)
+    q.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "dps", 60) < 50:
+        parser.error(f"--dps must be at least 50, got {args.dps}")
+    if getattr(args, "batch", None) is not None and args.eps is None:
+        args.eps = "0"
+    try:
+        return args.func(args)
+    except BadInput as exc:
+        print(f"bnclaims: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bnclaims: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

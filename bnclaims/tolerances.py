@@ -1,0 +1,67 @@
+"""The one table of tolerances. Every comparison in the suite reads its threshold here.
+
+Keys are ``<where>.<what>``. Values are floats (relative unless the name says ``abs``) or,
+for multiprecision checks, a power of ten applied at the working precision. Failure
+messages print the key, the value, the observed error, the precision and the seed.
+Add a row here rather than writing a number at the point of use.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+TOLERANCES: dict[str, float] = {
+    # numerics/: identities evaluated in mpmath at ctx.dps digits. Relative error allowed is
+    # 10**(-(dps - MP_GUARD_DIGITS)), i.e. the working precision minus guard digits.
+    "mp.guard_digits": 10,
+    # An identity "holds" on a sample only when the relative error is below this at 60 digits.
+    "mp.identity_rel": 1e-40,
+    # mpmath numerical differentiation (mp.diff) used as an independent derivative reference.
+    "mp.diff_rel": 1e-30,
+    # Inequalities: the slack below which "lhs <= rhs" counts as equality within rounding.
+    "mp.inequality_abs_slack": 1e-40,
+    # Monte Carlo checks (running averages etc.): tolerance in standard errors.
+    "mc.z_score": 5.0,
+    # gpu_checks/: Hessian-vector products and eigenvalues against a dense exact Hessian, float64.
+    "torch64.hvp_rel": 1e-12,
+    "torch64.eig_rel": 1e-10,
+    "torch64.symmetry_rel": 1e-12,
+    # float32 HVPs: symmetry sanity check v^T(Hw) vs w^T(Hv).
+    "torch32.symmetry_rel": 1e-4,
+    # Curvature benchmark targets (issue 3).
+    "bench.top10_rel_fp32": 1e-6,
+    "bench.top10_rel_fp64": 1e-12,
+    "bench.trace_rel": 1e-2,
+    # Conformance: forward error allowed = CONF_C * kappa * unit roundoff (kappa = 1 + max|x|/sigma).
+    "conformance.c": 64.0,
+    # Relative Frobenius difference above which two Hessian paths "disagree".
+    "conformance.hessian_disagree_rel": 1e-8,
+}
+
+
+def tol(key: str) -> float:
+    """Look up a tolerance; a missing key is a programming error with a helpful message."""
+    try:
+        return TOLERANCES[key]
+    except KeyError:
+        raise KeyError(f"no tolerance {key!r} in bnclaims.tolerances.TOLERANCES "
+                       f"(known: {', '.join(sorted(TOLERANCES))})") from None
+
+
+def mp_rel_tol(dps: int) -> Any:
+    """Relative tolerance for an identity evaluated in mpmath at ``dps`` digits."""
+    import mpmath
+
+    return mpmath.mpf(10) ** (-(dps - int(TOLERANCES["mp.guard_digits"])))
+
+
+def describe_failure(key: str, *, value: Any, reference: Any, error: Any, dps: int | None = None,
+                     seed: int | None = None, **extra: Any) -> str:
+    """A failure message with the numbers: value, reference, error, tolerance, precision, seed."""
+    parts = [f"tolerance {key}={TOLERANCES.get(key)!r}", f"value={value}", f"reference={reference}",
+             f"error={error}"]
+    if dps is not None:
+        parts.append(f"dps={dps}")
+    if seed is not None:
+        parts.append(f"seed={seed}")
+    parts += [f"{k}={v}" for k, v in extra.items()]
+    return "; ".join(parts)

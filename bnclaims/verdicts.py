@@ -1,0 +1,51 @@
+"""Verdicts, check levels and the outcome record every check returns."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Verdict(str, enum.Enum):
+    """What a check establishes about a claim.
+
+    ``PROVED``: a symbolic proof, with its scope stated. ``HOLDS``: no violation at the
+    stated precision and sample budget. ``REFUTED``: a counterexample that satisfies every
+    hypothesis, re-verified exactly or with certified intervals. ``INCONCLUSIVE``: neither.
+    """
+
+    PROVED = "proved"
+    HOLDS = "holds"
+    REFUTED = "refuted"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Level(str, enum.Enum):
+    """Where a check runs: sympy (``theory``), mpmath + hypothesis (``numerics``), torch (``scale``)."""
+
+    THEORY = "theory"
+    NUMERICS = "numerics"
+    SCALE = "scale"
+
+
+@dataclass
+class Outcome:
+    """The result of one check of one claim (or twin) at one level.
+
+    ``scope`` says what was covered ("all m >= 2, eps >= 0 symbolic"; "m in 2..300, 200
+    hypothesis cases at 60 digits"). ``evidence`` is JSON-serializable: the counterexample,
+    the largest error seen, the precision, the seed. ``steps`` are (explanation, LaTeX) pairs
+    of a derivation; the LaTeX writer prints them. ``exprs`` maps names to sympy expressions
+    behind the derivation, so the golden-file test can tell a changed result from printer drift.
+    """
+
+    verdict: Verdict
+    scope: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    exprs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.verdict = Verdict(self.verdict)
+        if not self.scope:
+            raise ValueError("an Outcome must state its scope")

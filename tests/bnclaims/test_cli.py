@@ -1,0 +1,86 @@
+"""Tests for bnclaims.cli: commands, JSON ledger shape, exit codes and one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bnclaims.cli import main
+
+FAST = "bn.dmu_second_term_vanishes"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_prints_every_claim_and_writes_json(capsys, tmp_path):
+    path = tmp_path / "claims.json"
+    code, out, _ = run(capsys, "list", "--json", str(path))
+    assert code == 0 and FAST in out
+    data = json.loads(path.read_text())
+    assert {"id", "source", "hypotheses", "twin", "expected"} <= set(data[0])
+
+
+def test_show_prints_statement_source_hypotheses_and_twin(capsys):
+    code, out, _ = run(capsys, "show", "santurkar.thm41_grad_norm")
+    assert code == 0
+    for word in ("statement:", "source:", "hypotheses:", "false twin", "santurkar2018how"):
+        assert word in out
+
+
+def test_verify_writes_one_record_per_claim_and_level_with_twins(capsys, tmp_path):
+    path = tmp_path / "out.json"
+    code, out, _ = run(capsys, "verify", FAST, "--level", "theory", "--preset", "quick",
+                       "--json", str(path), "--no-progress")
+    assert code == 0, out
+    data = json.loads(path.read_text())
+    assert data["environment"]["seed"] == 20251122 and data["environment"]["packages"]["sympy"]
+    ids = [(r["id"], r["level"]) for r in data["results"]]
+    assert ids == [(FAST, "theory"), (FAST + ".twin", "theory")]
+    rec = data["results"][0]
+    assert set(rec) == {"id", "level", "verdict", "expected", "scope", "evidence", "seconds"}
+    assert rec["verdict"] == rec["expected"] == "proved"
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["verify", "bn.no_such_claim"], "unknown claim id"),
+    (["verify", "--level", "galaxy"], "invalid choice"),
+    (["show", "nothing.here"], "unknown claim id"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "1,2,3", "--eps", "-0.1"], "eps must be >= 0"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "5"], "batch size 1"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "1,nan,3"], "finite"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "1,2,x"], "cannot read"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "2,2,2"], "constant"),
+    (["verify", "santurkar.thm41_grad_norm", "--batch", "1,2,3", "--upstream", "1,0"], "upstream has 2"),
+    (["verify", "--dps", "20"], "at least 50"),
+    (["verify", "--eps", "0.1"], "only apply together with --batch"),
+])
+def test_bad_input_exits_2_with_a_one_line_message(capsys, argv, fragment):
+    code, out, err = run_safely(capsys, argv)
+    assert code == 2
+    assert fragment in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def run_safely(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_verify_on_a_user_batch_evaluates_the_claim_exactly(capsys):
+    code, out, _ = run(capsys, "verify", "santurkar.thm41_grad_norm", "--batch", "-3,-1,1,3",
+                       "--upstream", "1,0,0,0")
+    assert code == 0, out
+    assert "santurkar.thm41_grad_norm" in out
+
+
+def test_console_script_is_installed_and_explains_itself():
+    res = subprocess.run([sys.executable, "-m", "bnclaims.cli", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "exit codes" in res.stdout

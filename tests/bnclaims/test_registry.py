@@ -1,0 +1,96 @@
+"""Tests for bnclaims.registry: the catalog's ids are all registered, well-formed and non-vacuous."""
+import re
+from pathlib import Path
+
+import pytest
+
+from bnclaims import Level, Verdict, all_claims, get_claim
+from bnclaims.errors import BadInput
+from bnclaims.registry import select
+
+# The first table ("Formula claims") and the conformance table of shared/CLAIMS.md.
+FORMULA_IDS = {
+    "bn.backprop_ioffe_szegedy": "proved", "bn.dmu_second_term_vanishes": "proved",
+    "bn.grad_projection_form": "proved", "bn.jacobian_spectrum": "proved",
+    "bn.jacobian_near_identity_seed": "refuted", "bn.unbiased_population_variance": "proved",
+    "bn.running_average_conventions": "proved", "bn.inference_affine": "proved",
+    "santurkar.thm41_grad_norm": "proved", "santurkar.thm41_sqrt_m": "refuted",
+    "santurkar.thm42_hessian_quadratic_form": "proved", "santurkar.obs43_reparametrization": "proved",
+    "santurkar.obs43_minima_critical": "refuted", "santurkar.lemma45_rhs_is_distance": "proved",
+    "santurkar.lemma45_initialization": "refuted", "scale.invariance": "proved",
+    "scale.invariance_with_eps": "proved", "scale.grad_orthogonal": "proved",
+    "scale.decoupling_formula_seed": "refuted", "scale.decoupling_formula_exact": "proved",
+    "rao.appendix_b_step": "refuted", "rao.regnorm_minimum_at_zero_mean": "proved",
+    "rao.appendix_a_variance_regularizer": "refuted", "cai.effective_condition_number": "proved",
+    "cai.bngd_converges_any_lr": "holds",
+}
+CONFORMANCE_IDS = {
+    "conformance.torch_batchnorm_forward", "conformance.torch_running_stats",
+    "conformance.batch_size_one_rejected", "conformance.gradgradcheck_bn",
+    "conformance.torch_func_hessian_bn_train", "conformance.planted_one_pass_variance",
+    "conformance.planted_eps_outside_sqrt", "conformance.planted_biased_running_var",
+    "conformance.planted_momentum_flipped",
+}
+CATALOG = Path(__file__).resolve().parents[3] / "shared" / "CLAIMS.md"
+BIB = Path(__file__).resolve().parents[2] / "bnclaims" / "references.bib"
+
+
+def test_every_formula_claim_of_the_catalog_is_registered_with_its_expected_verdict():
+    registered = {c.id: c for c in all_claims()}
+    missing = sorted(set(FORMULA_IDS) - set(registered))
+    assert not missing, f"not registered: {missing}"
+    for cid, expected in FORMULA_IDS.items():
+        assert registered[cid].expected.value == expected, cid
+
+
+def test_every_conformance_claim_is_registered():
+    registered = {c.id for c in all_claims()}
+    assert CONFORMANCE_IDS <= registered, sorted(CONFORMANCE_IDS - registered)
+
+
+@pytest.mark.skipif(not CATALOG.exists(), reason="shared/CLAIMS.md is not beside this checkout")
+def test_the_id_list_above_matches_the_catalog_file():
+    text = CATALOG.read_text(encoding="utf-8")
+    table = text.split("### Formula claims")[1].split("### Rate and network claims")[0]
+    ids = dict(re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|[^|]*\|[^|]*\| (\w+) \|", table, re.M))
+    assert ids == FORMULA_IDS
+
+
+@pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
+def test_claim_is_well_formed(claim):
+    assert claim.statement and claim.latex and claim.title
+    assert claim.source.bibkey and claim.source.locator
+    assert claim.hypotheses, "state the hypotheses (even 'none beyond the definitions')"
+    if claim.expected in (Verdict.PROVED, Verdict.HOLDS):
+        assert claim.twin is not None and claim.twin.checks
+        assert set(claim.twin.checks) <= set(claim.checks), "the twin runs through the claim's levels"
+    if claim.expected is Verdict.PROVED:
+        assert Level.THEORY in claim.checks, "'proved' needs a symbolic check"
+    for fn in list(claim.checks.values()):
+        doc = getattr(getattr(fn, "func", fn), "__doc__", None)
+        assert doc and doc.strip(), f"{claim.id}: check {fn!r} needs a docstring citing its source"
+
+
+@pytest.mark.parametrize("claim", [c for c in all_claims() if c.witness is not None], ids=lambda c: c.id)
+def test_witness_satisfies_the_hypotheses(claim):
+    assert claim.witness.check() is True, claim.witness.data
+
+
+def test_claims_with_hypotheses_on_data_have_a_witness():
+    no_witness = [c.id for c in all_claims() if c.witness is None and c.family != "conformance"]
+    assert not no_witness, f"claims without a non-vacuity witness: {no_witness}"
+
+
+def test_every_bibkey_is_defined_in_references_bib():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", BIB.read_text(encoding="utf-8"), re.M))
+    used = {c.source.bibkey for c in all_claims()}
+    assert used <= keys, sorted(used - keys)
+
+
+def test_unknown_id_is_bad_input_with_a_suggestion():
+    with pytest.raises(BadInput, match="did you mean bn.grad_projection_form"):
+        get_claim("bn.grad_projection_frm")
+
+
+def test_family_selects_all_its_claims():
+    assert {c.id for c in select(["rao"])} == {k for k in FORMULA_IDS if k.startswith("rao.")}

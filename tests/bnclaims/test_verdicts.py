@@ -1,0 +1,40 @@
+"""Generic verdict tests over the whole registry (bnclaims.registry + every check).
+
+For every (claim, level) the check must return the claim's expected verdict, and every twin
+must be refuted by the same machinery. An unexpected pass fails exactly like an unexpected
+failure. Runs at the ``quick`` preset; ``bnclaims verify`` runs the ``default`` budgets.
+"""
+import json
+
+import pytest
+
+from bnclaims import Context, Verdict, all_claims
+
+JOBS = [(c, lv) for c in all_claims() for lv in c.checks]
+TWIN_JOBS = [(c, lv) for c in all_claims() if c.twin for lv in c.twin.checks]
+
+
+def _explain(outcome) -> str:
+    return json.dumps({"scope": outcome.scope, "evidence": outcome.evidence}, default=str)[:3000]
+
+
+@pytest.mark.parametrize("claim,level", JOBS, ids=[f"{c.id}[{lv.value}]" for c, lv in JOBS])
+def test_claim_gets_its_expected_verdict(claim, level):
+    outcome = claim.checks[level](Context(preset="quick"))
+    expected = claim.expected_at(level)
+    assert outcome.scope
+    json.dumps(outcome.evidence)  # evidence is JSON-serializable as returned
+    if expected is None:
+        assert outcome.verdict is not Verdict.INCONCLUSIVE or outcome.evidence, _explain(outcome)
+    else:
+        assert outcome.verdict is expected, _explain(outcome)
+    if outcome.verdict is Verdict.REFUTED:
+        assert outcome.evidence, "a refutation must carry its counterexample"
+
+
+@pytest.mark.parametrize("claim,level", TWIN_JOBS, ids=[f"{c.id}.twin[{lv.value}]" for c, lv in TWIN_JOBS])
+def test_false_twin_is_refuted_by_the_same_machinery(claim, level):
+    outcome = claim.twin.checks[level](Context(preset="quick"))
+    assert outcome.verdict is Verdict.REFUTED, _explain(outcome)
+    assert outcome.evidence
+    json.dumps(outcome.evidence)
