@@ -32,6 +32,14 @@ def escape(text: str) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
+def escape_prose(text: str) -> str:
+    """Prose that may contain inline math: text outside ``$...$`` is escaped, math is kept."""
+    parts = text.split("$")
+    if len(parts) % 2 == 0:  # unbalanced dollars: treat everything as plain text
+        return escape(text)
+    return "".join(escape(p) if i % 2 == 0 else f"${p}$" for i, p in enumerate(parts))
+
+
 def filename(claim_id: str) -> str:
     return claim_id.replace(".", "-") + ".tex"
 
@@ -42,7 +50,7 @@ def header() -> str:
 
 def _steps(lines: list[str], outcome: Outcome) -> None:
     for explanation, tex in outcome.steps:
-        lines.append(escape(explanation))
+        lines.append(escape_prose(explanation))
         if tex.strip():
             lines.append(r"\[" + tex.strip() + r"\]")
         lines.append("")
@@ -65,7 +73,7 @@ def render(claim: Claim, outcome: Outcome, twin: Outcome | None) -> str:
              rf"\paragraph{{Source.}} {escape(claim.source.cite())}; catalog entry {escape(claim.catalog)}.",
              "", r"\paragraph{Statement.} " + escape(claim.statement),
              r"\[" + claim.latex + r"\]", "", r"\paragraph{Hypotheses.}", r"\begin{itemize}"]
-    lines += [r"\item " + escape(h) for h in claim.hypotheses] or [r"\item none"]
+    lines += [r"\item " + escape_prose(h) for h in claim.hypotheses] or [r"\item none"]
     lines += [r"\end{itemize}", "", r"\paragraph{Derivation (theory level).}", ""]
     _steps(lines, outcome)
     expected = claim.expected_at(Level.THEORY)

@@ -34,7 +34,8 @@ class PropertyReport:
 
 
 def run_property(strategy, evaluate: Callable[[Any], tuple[Any, bool]], *, max_examples: int,
-                 seed: int, shrink_violation: bool = True) -> PropertyReport:
+                 seed: int, shrink_violation: bool = True,
+                 shrink_examples: int = 2000) -> PropertyReport:
     """Run ``evaluate(case) -> (error, ok)`` on ``max_examples`` cases; shrink a violation.
 
     Generation continues past the first violation only to record it; the shrunk
@@ -55,14 +56,17 @@ def run_property(strategy, evaluate: Callable[[Any], tuple[Any, bool]], *, max_e
 
     prop()
     if report.violation is not None and shrink_violation:
-        report.shrunk = shrink(strategy, lambda c: not evaluate(c)[1], seed=seed)
+        report.shrunk = shrink(strategy, lambda c: not evaluate(c)[1], seed=seed,
+                               max_examples=shrink_examples)
     return report
 
 
 def shrink(strategy, violates: Callable[[Any], bool], *, seed: int, max_examples: int = 2000) -> Any:
     """The minimal case (in hypothesis' shrink order) for which ``violates`` is true, or None."""
     try:
-        return find(strategy, violates, settings=settings(max_examples=max_examples, **_QUIET),
+        return find(strategy, violates,
+                    settings=settings(max_examples=max_examples, phases=[Phase.generate, Phase.shrink],
+                                      **_QUIET),
                     random=random.Random(seed))
     except NoSuchExample:
         return None

@@ -66,3 +66,8 @@ def test_check_reports_a_changed_result_differently_from_printer_drift(tmp_path)
     (tmp_path / latex.SEMANTIC).write_text(json.dumps(sem), encoding="utf-8")
     report = latex.check_golden(tmp_path)
     assert some in report.result_changed
+
+
+def test_inline_math_in_prose_is_kept_and_the_rest_escaped():
+    assert latex.escape_prose(r"at $\varepsilon=0$: x_1") == r"at $\varepsilon=0$: x\_1"
+    assert latex.escape_prose("costs $5") == r"costs \$5"

@@ -1,0 +1,184 @@
+"""Gradients and Jacobian of one BN unit: Ioffe & Szegedy 2015 §3, Santurkar et al. 2018 Thms 4.1/4.2,
+seed 001 (catalog C01-C05, C17).
+
+Eight claims: the staged backprop formulas (proved), the vanishing second term of dL/dmu
+(proved), the projection form of the input gradient (proved), the Jacobian spectrum at
+eps = 0 (proved) and seed 001's "singular values clustered around 1" (refuted), Thm 4.1 with 1/m
+(proved) and with 1/sqrt(m) (refuted), and Thm 4.2's first form as an equality (proved). No torch.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import partial
+
+import sympy as sp
+
+from bnclaims.registry import Claim, Source, Twin, Witness, register
+from bnclaims.verdicts import Level, Verdict
+from numerics import bn_jacobian as nj
+from numerics import ioffe2015 as ni
+from numerics import santurkar2018_smoothness as ns
+from theory import bn_algebra as A
+from theory import bn_jacobian as tj
+from theory import ioffe2015 as ti
+from theory import santurkar2018_smoothness as ts
+
+F = Fraction
+_HYP = ("batch size m >= 2", "eps >= 0 and sigma^2 + eps > 0", "1/m (biased) batch variance",
+        "g = dL/dz is the upstream gradient at the BN output")
+_HYP0 = ("batch size m >= 2", "eps = 0 and sigma^2 > 0", "1/m (biased) batch variance",
+         "g = dL/dz is the upstream gradient at the BN output")
+
+
+def _ok(y: list, eps: Fraction) -> bool:
+    mu = sum(y, F(0)) / len(y)
+    return len(y) >= 2 and eps >= 0 and sum((v - mu) ** 2 for v in y) / len(y) + eps > 0
+
+
+def _w(y: tuple, eps: Fraction, **more: object) -> Witness:
+    yy = [F(v) for v in y]
+    return Witness({"y": [str(v) for v in yy], "eps": str(eps), **{k: str(v) for k, v in more.items()}},
+                   lambda: _ok(yy, eps))
+
+
+register(Claim(
+    id="bn.backprop_ioffe_szegedy", catalog="C01",
+    title="Ioffe & Szegedy §3: the staged backprop formulas equal the exact derivative",
+    statement=("dL/dyhat_i = gamma g_i; dL/dsigma^2 = sum_i dL/dyhat_i (y_i - mu)(-1/2) s^-3; dL/dmu = "
+               "sum_i dL/dyhat_i (-1/s) + dL/dsigma^2 (1/m) sum_i -2(y_i - mu); dL/dy_i = dL/dyhat_i / s + "
+               "dL/dsigma^2 2(y_i - mu)/m + dL/dmu / m equals J^T g; dL/dgamma = sum g_i yhat_i, dL/dbeta = sum g_i."),
+    latex=(r"\frac{\partial L}{\partial y_i}=\frac{\partial L}{\partial\hat y_i}\frac1s+\frac{\partial L}{\partial\sigma^2}"
+           r"\frac{2(y_i-\mu)}m+\frac{\partial L}{\partial\mu}\frac1m=(J^\top g)_i"),
+    source=Source("ioffe2015batch", "Section 3, back-propagation equations", "as restated in seed 001 (wiki2025bn)"),
+    hypotheses=_HYP, witness=_w((0, 1, 3), F(1, 10**5), g="1,0,0"),
+    checks={Level.THEORY: ti.prove_backprop, Level.NUMERICS: ni.check_backprop},
+    expected=Verdict.PROVED,
+    proof_sketch=("Symbolic m: the directional derivative of <g, z(y + t u)> from the definitions is linear in "
+                  "<1,u>, <y,u>, <g,u>; its representer is J^T g and equals the staged vector."),
+    twin=Twin(change="(-1/2) -> (+1/2) in dL/dsigma^2 (a sign changed)",
+              statement="the staged formulas with dL/dsigma^2 = sum_i dL/dyhat_i (y_i - mu)(+1/2) s^-3",
+              latex=r"\frac{\partial L}{\partial\sigma^2}=\sum_i\frac{\partial L}{\partial\hat y_i}(y_i-\mu)\left(+\tfrac12\right)s^{-3}",
+              checks={Level.THEORY: partial(ti.prove_backprop, formula=ti.StagedFormula(sigma2_coeff=sp.Rational(1, 2))),
+                      Level.NUMERICS: partial(ni.check_backprop, sigma2_coeff=F(1, 2))}),
+    on_batch=ni.on_batch_backprop,
+))
+
+register(Claim(
+    id="bn.dmu_second_term_vanishes", catalog="C03",
+    title="Seed 001: the dL/dsigma^2 term inside dL/dmu is identically zero",
+    statement="dL/dsigma^2 * (1/m) sum_i -2 (y_i - mu) = 0 for every batch and every eps.",
+    latex=r"\frac{\partial L}{\partial\sigma^2}\cdot\frac1m\sum_i-2(y_i-\mu)=0",
+    source=Source("wiki2025bn", "Backpropagation ('the second term in dL/dmu evaluates to zero')",
+                  "on Ioffe & Szegedy 2015 §3"),
+    hypotheses=_HYP, witness=_w((0, 1, 3), F(0)),
+    checks={Level.THEORY: ti.prove_vanishing_term, Level.NUMERICS: ni.check_vanishing_term},
+    expected=Verdict.PROVED,
+    proof_sketch="sum_i (y_i - mu) = m mu - m mu = 0 (indexed sums, symbolic m).",
+    twin=Twin(change="(y_i - mu) -> (y_i - mu)^2 (an exponent changed)",
+              statement="dL/dsigma^2 * (1/m) sum_i -2 (y_i - mu)^2 = 0",
+              latex=r"\frac{\partial L}{\partial\sigma^2}\cdot\frac1m\sum_i-2(y_i-\mu)^2=0",
+              checks={Level.THEORY: partial(ti.prove_vanishing_term, power=2),
+                      Level.NUMERICS: partial(ni.check_vanishing_term, power=2)}),
+))
+
+register(Claim(
+    id="bn.grad_projection_form", catalog="C02",
+    title="Projection form of the BN input gradient (Fact C.1); entries sum to 0; <grad, yhat> = 0 iff eps = 0",
+    statement=("grad_y Lhat = (gamma/s)(g - <1,g> 1/m - <g,yhat> yhat/m); 1^T grad = 0 for every eps; "
+               "<grad, yhat> = gamma eps <g,yhat>/s^3, zero for every g iff eps = 0."),
+    latex=r"\nabla_y\hat L=\frac{\gamma}{s}\Big(g-\frac{\langle\mathbf 1,g\rangle}{m}\mathbf 1-\frac{\langle g,\hat y\rangle}{m}\hat y\Big)",
+    source=Source("santurkar2018how", "Appendix C, Fact C.1", "eps > 0 version derived here"),
+    hypotheses=_HYP, witness=_w((-1, 1), F(1), g="1,0"),
+    checks={Level.THEORY: tj.prove_projection_form, Level.NUMERICS: nj.check_projection_form},
+    expected=Verdict.PROVED,
+    proof_sketch="Symbolic-m algebra: representer of the directional derivative; <1,yhat> = 0, <yhat,yhat> = m sigma^2/s^2.",
+    twin=Twin(change="- <g,yhat> yhat/m -> + <g,yhat> yhat/m (a sign changed)",
+              statement="grad_y Lhat = (gamma/s)(g - <1,g> 1/m + <g,yhat> yhat/m)",
+              latex=r"\nabla_y\hat L=\frac{\gamma}{s}\Big(g-\frac{\langle\mathbf 1,g\rangle}{m}\mathbf 1+\frac{\langle g,\hat y\rangle}{m}\hat y\Big)",
+              checks={Level.THEORY: partial(tj.prove_projection_form, yhat_coeff=1 / A.m),
+                      Level.NUMERICS: partial(nj.check_projection_form, yhat_coeff_num=1)}),
+    on_batch=nj.on_batch_projection,
+))
+
+register(Claim(
+    id="bn.jacobian_spectrum", catalog="C17",
+    title="BN Jacobian at eps = 0: (gamma/sigma) P, singular values |gamma|/sigma (m-2 times) and 0 (twice)",
+    statement=("At eps = 0, dz/dy = (gamma/sigma) P with P the orthogonal projector onto span{1, yhat}^perp; it is "
+               "symmetric with singular values |gamma|/sigma (multiplicity m - 2) and 0 (multiplicity 2)."),
+    latex=r"\frac{\partial z}{\partial y}=\frac{\gamma}{\sigma}P,\quad \operatorname{sv}=\Big(\tfrac{|\gamma|}{\sigma}\Big)^{\times(m-2)},0^{\times2}",
+    source=Source("santurkar2018how", "Appendix C (Fact C.1 as a Jacobian)", "catalog C17"),
+    hypotheses=_HYP0, witness=_w((-1, -1, 1, 1), F(0), gamma="3/2"),
+    checks={Level.THEORY: tj.prove_spectrum, Level.NUMERICS: nj.check_spectrum},
+    expected=Verdict.PROVED,
+    proof_sketch="J u = (gamma/sigma) P u for symbolic u and m; P symmetric, P^2 = P, tr P = m - 2.",
+    twin=Twin(change="gamma/sigma -> gamma/sigma^2 (an exponent changed)",
+              statement="nonzero singular values |gamma|/sigma^2",
+              latex=r"\operatorname{sv}=\Big(\tfrac{|\gamma|}{\sigma^2}\Big)^{\times(m-2)},0^{\times2}",
+              checks={Level.THEORY: partial(tj.prove_spectrum, value=A.gamma / A.sigma**2),
+                      Level.NUMERICS: partial(nj.check_spectrum, sigma_power=2)}),
+    on_batch=nj.on_batch_spectrum,
+))
+
+register(Claim(
+    id="bn.jacobian_near_identity_seed", catalog="C17",
+    title="Seed 001: the BN Jacobian has singular values clustered around 1",
+    statement=("Read charitably: every nonzero singular value of dz/dy lies in [1/2, 2] (the structural zeros "
+               "from mean and scale invariance are ignored)."),
+    latex=r"\sigma_k\Big(\frac{\partial z}{\partial y}\Big)\ne0\ \Rightarrow\ \sigma_k\in[\tfrac12,2]",
+    source=Source("wiki2025bn", "Gradient flow ('singular values clustered around 1')"),
+    hypotheses=("batch size m >= 2", "gamma = 1 (the default initialization)", "eps >= 0, sigma^2 + eps > 0"),
+    witness=_w((-1, 0, 0), F(1, 10**5), gamma=1),
+    checks={Level.THEORY: tj.refute_near_identity, Level.NUMERICS: nj.check_near_identity},
+    expected=Verdict.REFUTED,
+    notes="The nonzero singular values are |gamma|/s (and |gamma| eps/s^3 for eps > 0): near 1 only if gamma ~ sigma.",
+))
+
+register(Claim(
+    id="santurkar.thm41_grad_norm", catalog="C04",
+    title="Theorem 4.1 (1/m form): identity at eps = 0, inequality with sigma^2 -> sigma^2 + eps",
+    statement=("eps = 0: ||grad_y Lhat||^2 = gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - <g,yhat>^2/m); eps > 0: "
+               "||grad||^2 = gamma^2/s^2 (||g||^2 - <1,g>^2/m - (2-r)/m <g,yhat>^2), r = sigma^2/s^2, hence <= the 1/m form with s^2."),
+    latex=(r"\|\nabla_y\hat L\|^2=\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-"
+           r"\tfrac1m\langle g,\hat y\rangle^2\Big)"),
+    source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "transcriptions T1/T2 and seed 001; primary not seen"),
+    hypotheses=_HYP, witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
+    checks={Level.THEORY: ts.prove_thm41, Level.NUMERICS: ns.check_thm41},
+    expected=Verdict.PROVED,
+    proof_sketch="||grad||^2 from the symbolic-m algebra; RHS(s^2) - ||grad||^2 = gamma^2 eps <g,yhat>^2/(m s^4) >= 0.",
+    twin=Twin(change="last-term coefficient 1/m -> 2/m (a coefficient changed)",
+              statement="||grad||^2 = gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - 2<g,yhat>^2/m) at eps = 0",
+              latex=r"\|\nabla_y\hat L\|^2=\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-\tfrac2m\langle g,\hat y\rangle^2\Big)",
+              checks={Level.THEORY: partial(ts.prove_thm41, last=2 / A.m),
+                      Level.NUMERICS: partial(ns.check_thm41, last_num=2)}),
+    on_batch=ns.on_batch_thm41,
+))
+
+register(Claim(
+    id="santurkar.thm41_sqrt_m", catalog="C04",
+    title="Theorem 4.1 with 1/sqrt(m) in the last term",
+    statement="||grad_y Lhat||^2 <= gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - <g,yhat>^2/sqrt(m)).",
+    latex=(r"\|\nabla_y\hat L\|^2\le\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-"
+           r"\tfrac1{\sqrt m}\langle g,\hat y\rangle^2\Big)"),
+    source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "the 1/sqrt(m) variant of some transcriptions"),
+    hypotheses=_HYP0, witness=_w((-1, 0), F(0), g="1,0"),
+    checks={Level.THEORY: partial(ts.prove_thm41, last=1 / sp.sqrt(A.m), equality=False),
+            Level.NUMERICS: partial(ns.check_thm41, sqrt_m=True)},
+    expected=Verdict.REFUTED,
+))
+
+register(Claim(
+    id="santurkar.thm42_hessian_quadratic_form", catalog="C05",
+    title="Theorem 4.2 (first form) holds with equality at eps = 0",
+    statement=("eps = 0, v = grad_y Lhat: v^T (d^2 Lhat/dy^2) v = gamma^2/sigma^2 v^T H v - gamma/(m sigma^2) <g,yhat> ||v||^2 "
+               "for every twice-differentiable L (g, H the gradient and Hessian of L at z)."),
+    latex=(r"v^\top\nabla_y^2\hat L\,v=\frac{\gamma^2}{\sigma^2}v^\top Hv-\frac{\gamma}{m\sigma^2}\langle g,\hat y\rangle\|v\|^2"),
+    source=Source("santurkar2018how", "Section 4.1, Theorem 4.2", "stated with <=; the second form is not encoded"),
+    hypotheses=_HYP0 + ("L twice differentiable at z",), witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
+    checks={Level.THEORY: ts.prove_thm42, Level.NUMERICS: ns.check_thm42},
+    expected=Verdict.PROVED,
+    proof_sketch="d^2/dt^2 L(z(y + t v)) = H[z', z'] + <g, z''>; z' = (gamma/sigma) v, <g, z''> = -gamma <g,yhat> ||v||^2/(m sigma^2).",
+    twin=Twin(change="- gamma/(m sigma^2) -> + gamma/(m sigma^2) (a sign changed)",
+              statement="v^T Hess v = gamma^2/sigma^2 v^T H v + gamma/(m sigma^2) <g,yhat> ||v||^2",
+              latex=r"v^\top\nabla_y^2\hat L\,v=\frac{\gamma^2}{\sigma^2}v^\top Hv+\frac{\gamma}{m\sigma^2}\langle g,\hat y\rangle\|v\|^2",
+              checks={Level.THEORY: partial(ts.prove_thm42, sign=1), Level.NUMERICS: partial(ns.check_thm42, sign=1)}),
+))

@@ -1,0 +1,52 @@
+"""Cai, Li, Shen (2019), BN gradient descent on OLS (catalog C28, C29)."""
+from __future__ import annotations
+
+import functools
+
+from bnclaims.registry import Claim, Source, Twin, Witness, register
+from bnclaims.verdicts import Level, Verdict
+from numerics import cai2019_bngd as num
+from theory import cai2019_bngd as thy
+
+register(Claim(
+    id="cai.effective_condition_number", catalog="C29",
+    title="Effective condition number kappa* <= kappa (rank-one downdate, interlacing)",
+    statement=("For SPD H and u != 0, H* = H - H u u^T H / (u^T H u) is PSD of rank d-1 with H* u = 0, and "
+               "kappa* = lambda_max(H*) / lambda_min^+(H*) <= kappa(H)."),
+    latex=r"H^*=H-\frac{Huu^\top H}{u^\top Hu},\quad \kappa^*=\frac{\lambda_{\max}(H^*)}{\lambda^+_{\min}(H^*)}\le\kappa(H)",
+    source=Source("cai2019quantitative", "effective condition number (Sec. 3)",
+                  "definition of H* reconstructed in the catalog"),
+    hypotheses=("H symmetric positive definite", "u != 0"),
+    witness=Witness(data={"H": "diag(1, 10)", "u": [1, 1]}, check=lambda: True),
+    checks={Level.THEORY: thy.prove_condition_number_bound, Level.NUMERICS: num.check_condition_number},
+    expected=Verdict.PROVED,
+    proof_sketch=("H* = H^{1/2}(I - P_w)H^{1/2}, w = H^{1/2}u; its non-zero spectrum is the compression of H "
+                  "to w^perp, which interlaces the spectrum of H (Cauchy / Courant-Fischer)."),
+    twin=Twin(change="sign of the rank-one term flipped (update instead of downdate)",
+              statement="kappa(H + H u u^T H / (u^T H u)) <= kappa(H)",
+              latex=r"\kappa\Big(H+\frac{Huu^\top H}{u^\top Hu}\Big)\le\kappa(H)",
+              checks={Level.THEORY: functools.partial(thy.prove_condition_number_bound, sign=1),
+                      Level.NUMERICS: functools.partial(num.check_condition_number, sign=1)}),
+))
+
+register(Claim(
+    id="cai.bngd_converges_any_lr", catalog="C28",
+    title="BNGD on OLS converges for weight learning rates where GD diverges",
+    statement=("Population BN on OLS, J(a, w) = 1/2 E(y - a x^T w / ||w||_H)^2: gradient descent with a-rate "
+               "eps_a in (0, 1] converges for every weight rate eps > 0, including rates above 2/lambda_max "
+               "where GD on the OLS loss diverges."),
+    latex=r"J(a,w)=\tfrac12\mathbb E\big(y-a\,x^\top w/\|w\|_H\big)^2,\ \epsilon_a\in(0,1],\ \forall\epsilon>0:\ J\to J^*",
+    source=Source("cai2019quantitative", "abstract and main convergence theorem",
+                  "model reconstructed (population BN); theorem number unverified"),
+    hypotheses=("H = E[x x^T] SPD", "eps_a in (0, 1]", "eps > 0", "w0 != 0"),
+    witness=Witness(data={"d": 20, "kappa": 100, "eps_a": 1.0}, check=lambda: True),
+    checks={Level.NUMERICS: num.check_bngd_any_lr},
+    expected=Verdict.HOLDS,
+    notes=("No theory level: the symbolic lemma <grad_w J, w> = 0, ||w'||^2 = ||w||^2 + eps^2 ||grad||^2 "
+           "(theory.cai2019_bngd.prove_bngd_weight_norm_growth) explains the mechanism but does not prove "
+           "convergence, so it is not registered as a 'proved' verdict for this claim."),
+    twin=Twin(change="a-learning rate eps_a = 2.5 (outside (0, 1])",
+              statement="BNGD with eps_a = 2.5 converges for every weight learning rate",
+              latex=r"\epsilon_a=2.5:\ \forall\epsilon>0:\ J\to J^*",
+              checks={Level.NUMERICS: functools.partial(num.check_bngd_any_lr, eps_a=2.5)}),
+))

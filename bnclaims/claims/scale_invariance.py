@@ -1,0 +1,101 @@
+"""Scale invariance and parameter decoupling (catalog C09, C10, C11).
+
+Checks: :mod:`theory.scale_invariance` (sympy, symbolic m and d) and
+:mod:`numerics.scale_invariance` (mpmath, hypothesis, interval certificates). Each twin reuses
+the same check with one sign, exponent or coefficient changed.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from bnclaims.registry import Claim, Source, Twin, Witness, register
+from bnclaims.verdicts import Level, Verdict
+from numerics import scale_invariance as nsc
+from theory import scale_invariance as tsc
+
+__all__: list[str] = []
+
+_T, _N = Level.THEORY, Level.NUMERICS
+_SEED = Source("wiki2025bn", "Parameter Decoupling")
+_ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also seed 001")
+
+
+def _nonconstant(y=(0, 1, 3)) -> bool:
+    return len(set(y)) > 1
+
+
+_W = Witness({"X": "I_3", "w": [0, 1, 3], "a": 2, "eps": 0}, _nonconstant)
+
+register(Claim(
+    id="scale.invariance", catalog="C09", title="BN is invariant to positive rescaling of the weights",
+    statement="BN_0(X(aw)) = BN_0(Xw) for a > 0, and = 2 beta - BN_0(Xw) for a < 0 (eps = 0, Xw not constant).",
+    latex=r"\mathrm{BN}_0(X(aw))=\mathrm{BN}_0(Xw)\ (a>0),\quad =2\beta-\mathrm{BN}_0(Xw)\ (a<0)",
+    source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a != 0"), witness=_W,
+    checks={_T: tsc.prove_scale_invariance, _N: nsc.check_invariance}, expected=Verdict.PROVED,
+    proof_sketch="mean(ay) = a mean(y), sqrt(a^2 sigma^2) = |a| sigma.",
+    twin=Twin(change="sign of the a < 0 reflection dropped",
+              statement="BN_0(X(aw)) = BN_0(Xw) for every a != 0.",
+              latex=r"\mathrm{BN}_0(X(aw))=\mathrm{BN}_0(Xw)\ (a\neq0)",
+              checks={_T: partial(tsc.prove_scale_invariance, neg_formula=tsc.twin_neg_scale_invariant),
+                      _N: partial(nsc.check_invariance, pair=nsc.lhs_rhs_invariance_twin)}),
+    on_batch=nsc.on_batch_invariance,
+))
+
+register(Claim(
+    id="scale.invariance_with_eps", catalog="C09", title="With eps > 0, rescaling the weights rescales eps",
+    statement="BN_eps(X(aw)) = BN_{eps/a^2}(Xw) for a > 0.",
+    latex=r"\mathrm{BN}_\epsilon(X(aw))=\mathrm{BN}_{\epsilon/a^2}(Xw)",
+    source=_ARORA, hypotheses=("eps >= 0", "a > 0", "sigma^2(Xw) + eps > 0"),
+    witness=Witness({"X": "I_2", "w": [-1, 1], "a": 2, "eps": 1}, lambda: True),
+    checks={_T: tsc.prove_invariance_with_eps, _N: nsc.check_invariance_with_eps}, expected=Verdict.PROVED,
+    proof_sketch="sqrt(a^2 sigma^2 + eps) = a sqrt(sigma^2 + eps/a^2).",
+    twin=Twin(change="exponent of a: eps/a^2 -> eps/a", statement="BN_eps(X(aw)) = BN_{eps/a}(Xw).",
+              latex=r"\mathrm{BN}_\epsilon(X(aw))=\mathrm{BN}_{\epsilon/a}(Xw)",
+              checks={_T: partial(tsc.prove_invariance_with_eps, eps_map=tsc.twin_eps_over_a),
+                      _N: partial(nsc.check_invariance_with_eps, pair=nsc.lhs_rhs_with_eps_twin)}),
+    on_batch=nsc.on_batch_invariance_with_eps,
+))
+
+register(Claim(
+    id="scale.grad_orthogonal", catalog="C10", title="Weight gradients are orthogonal to w and scale as 1/a",
+    statement=("eps = 0, any differentiable loss L of the BN output, Lhat(w) = L(BN_0(Xw)): "
+               "<grad Lhat(w), w> = 0 and grad Lhat(aw) = grad Lhat(w)/a for a > 0."),
+    latex=r"\langle\nabla\hat L(w),w\rangle=0,\quad\nabla\hat L(aw)=\nabla\hat L(w)/a",
+    source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a > 0", "L differentiable"), witness=_W,
+    checks={_T: tsc.prove_grad_orthogonal, _N: nsc.check_grad_orthogonal}, expected=Verdict.PROVED,
+    proof_sketch="Chain rule; directional derivatives of z along y vanish and scale as 1/a (C09).",
+    twin=Twin(change="exponent of a: 1/a -> 1/a^2", statement="grad Lhat(aw) = grad Lhat(w)/a^2.",
+              latex=r"\nabla\hat L(aw)=\nabla\hat L(w)/a^2",
+              checks={_T: partial(tsc.prove_grad_orthogonal, exponent=tsc.TWIN_GRAD_SCALE_EXPONENT),
+                      _N: partial(nsc.check_grad_orthogonal, pair=nsc.lhs_rhs_grad_twin)}),
+    on_batch=nsc.on_batch_grad,
+    notes="Consequence: the effective learning rate is eta/||w||^2 and GD never decreases ||w||.",
+))
+
+register(Claim(
+    id="scale.decoupling_formula_seed", catalog="C11", title="Seed 001's decoupling formula, taken literally",
+    statement="BN(Wx) ~ gamma Wx/||Wx|| + beta (norm over the batch, no centering, no sqrt(m)).",
+    latex=r"\mathrm{BN}(Wx)\approx\gamma\frac{Wx}{\|Wx\|}+\beta",
+    source=_SEED, hypotheses=("eps = 0", "Xw not constant"), witness=_W,
+    checks={_T: partial(tsc.check_decoupling, formula=tsc.decoupling_seed),
+            _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_seed)},
+    expected=Verdict.REFUTED,
+    notes="The phrase 'the effective output becomes gamma*||W||' is garbled; see scale.decoupling_formula_exact.",
+    on_batch=nsc.on_batch_decoupling_seed,
+))
+
+register(Claim(
+    id="scale.decoupling_formula_exact", catalog="C11", title="Exact decoupling formula (centred, sqrt(m))",
+    statement="BN_0(Xw) = gamma sqrt(m) CXw/||CXw|| + beta with C = I - 11^T/m.",
+    latex=r"\mathrm{BN}_0(Xw)=\gamma\sqrt m\,\frac{CXw}{\|CXw\|}+\beta,\ C=I-\tfrac1m\mathbf 1\mathbf 1^\top",
+    source=Source("kohler2019exponential", "Sec. 3, length-direction decoupling", "batch form; seed 001 corrected"),
+    hypotheses=("eps = 0", "Xw not constant"), witness=_W,
+    checks={_T: tsc.check_decoupling, _N: nsc.check_decoupling}, expected=Verdict.PROVED,
+    proof_sketch="||Cy||^2 = m sigma^2.",
+    twin=Twin(change="exponent of m: sqrt(m) -> m", statement="BN_0(Xw) = gamma m CXw/||CXw|| + beta.",
+              latex=r"\mathrm{BN}_0(Xw)=\gamma m\,\frac{CXw}{\|CXw\|}+\beta",
+              checks={_T: partial(tsc.check_decoupling,
+                                  formula=lambda b, g, be: tsc.decoupling_exact(b, g, be, power=1)),
+                      _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_twin)}),
+    on_batch=nsc.on_batch_decoupling_exact,
+))

@@ -1,0 +1,20 @@
+"""Tests for conformance.running_stats (running mean/variance against the reference)."""
+from conformance.planted import PLANTED, TORCH_IMPL
+from conformance.running_stats import RunningCase, evaluate_running
+
+
+def _case(momentum, path="module"):
+    return RunningCase("float64", path, momentum, 0.0, 1.0, (((0, 2, 4),), ((1, 1, 4),)))
+
+
+def test_torch_cumulative_average_matches_the_reference_with_p_one_over_k():
+    assert evaluate_running(TORCH_IMPL, _case(None))["ratio"] <= 1.0
+
+
+def test_torch_momentum_point_three_matches_the_reference():
+    assert evaluate_running(TORCH_IMPL, _case(0.3, "functional"))["ratio"] <= 1.0
+
+
+def test_biased_running_variance_misses_by_the_bessel_factor():
+    w = evaluate_running(PLANTED["biased_running_var"], _case(0.1, "functional"))
+    assert w["ratio"] > 1.0 and w["stat"] == "running_var"

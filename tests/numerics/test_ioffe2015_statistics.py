@@ -1,0 +1,61 @@
+"""Tests of numerics/ioffe2015_statistics.py (C12, C13, C14)."""
+from fractions import Fraction
+from itertools import product
+
+import mpmath
+
+from bnclaims import Context, Verdict
+from numerics import ioffe2015_statistics as n
+
+CTX = Context(preset="quick")
+
+
+def test_enumerated_moments_match_brute_force_over_all_batches():
+    d = n.Dist((Fraction(-1), Fraction(2), Fraction(7)), (1, 2, 5), 3)
+    tot = sum(d.weights)
+    e1 = Fraction(0)
+    for b in product(range(3), repeat=3):
+        p = Fraction(1)
+        for k in b:
+            p *= Fraction(d.weights[k], tot)
+        ys = [d.atoms[k] for k in b]
+        mb = sum(ys) / 3
+        e1 += p * sum((y - mb) ** 2 for y in ys) / 3
+    with mpmath.workdps(60):
+        got, _, var = n.batch_variance_moments(mpmath.mp, d)
+        assert abs(got - mpmath.mpf(e1.numerator) / e1.denominator) < mpmath.mpf(10) ** -55
+        assert abs(got - var * Fraction(2, 3).numerator / 3) < mpmath.mpf(10) ** -55
+
+
+def test_finite_population_formula_matches_every_subset_enumeration():
+    out = n.finite_population_enumeration()
+    assert out["all_match"]
+    row = next(r for r in out["rows"] if r["m"] == 3 and len(r["population"]) == 6)
+    assert row["E_sigma_B2"] == row["(m-1)/m n/(n-1) s_n^2"] != row["(m-1)/m s_n^2"]
+
+
+def test_unbiased_check_holds_and_twin_is_refuted_with_a_shrunk_certified_counterexample():
+    assert n.check_unbiased_population_variance(CTX).verdict is Verdict.HOLDS
+    twin = n.check_unbiased_population_variance(CTX, coeff=n.twin_unbiased_coeff)
+    assert twin.verdict is Verdict.REFUTED
+    assert twin.evidence["counterexample"]["m"] <= 6 and twin.evidence["certificate"]["certified"]
+
+
+def test_monte_carlo_ema_of_biased_variance_sits_at_seven_eighths_sigma2():
+    mc = n.monte_carlo_ema(CTX)
+    assert mc["max_abs_z"] < 5.0
+    twin = n.monte_carlo_ema(CTX, limit_coeff=n.twin_unbiased_coeff)
+    assert twin["max_abs_z"] > 5.0
+
+
+def test_ema_errors_vanish_for_the_claim_and_not_for_the_twin():
+    e = n.EmaCase(n.Dist((Fraction(0), Fraction(1)), (1, 1), 2), Fraction(9, 10), 5, Fraction(0))
+    with mpmath.workdps(60):
+        assert max(abs(x) for x in n.ema_errors(mpmath.mp, e)) < mpmath.mpf(10) ** -50
+        assert abs(n.ema_errors(mpmath.mp, e, n.twin_unbiased_coeff)[0]) > 0.01
+
+
+def test_inference_affine_on_a_user_batch_holds_and_the_sign_twin_is_refuted():
+    out = n.on_batch_inference_affine([1, 2, 4], Fraction(1, 100000), 2, None, CTX)
+    assert out.verdict is Verdict.HOLDS
+    assert n.check_inference_affine(CTX, sign=1).verdict is Verdict.REFUTED

@@ -1,0 +1,57 @@
+"""Tests of numerics/scale_invariance.py (C09, C10, C11)."""
+from fractions import Fraction
+
+import mpmath
+import pytest
+
+from bnclaims import BadInput, Context, Verdict
+from numerics import scale_invariance as n
+from numerics.bn_mp import bn_forward
+from numerics.strategies import BNCase
+
+CTX = Context(preset="quick")
+
+
+def _case(y, a, g=None, eps=0, gamma=1):
+    y = tuple(Fraction(v) for v in y)
+    g = tuple(Fraction(v) for v in (g or [1] + [0] * (len(y) - 1)))
+    return n.ScaleCase(BNCase(y, g, Fraction(gamma), Fraction(0), Fraction(eps), "t"), Fraction(a), g)
+
+
+def test_dual_numbers_give_the_directional_derivative_of_mp_diff():
+    y, u = [mpmath.mpf(v) for v in (0, 1, 3, -2)], [mpmath.mpf(v) for v in (1, 0, 2, 5)]
+    with mpmath.workdps(60):
+        z = n.bn_dual(mpmath.mp, y, u, 2, 1, 0)
+        for j in range(4):
+            ref = mpmath.diff(lambda t: bn_forward(mpmath.mp, [a + t * b for a, b in zip(y, u)], 2, 1, 0)[j], 0)
+            assert abs(z[j].d - ref) < mpmath.mpf(10) ** -40
+
+
+def test_invariance_pair_agrees_for_huge_and_tiny_negative_scales():
+    for a in (Fraction(-10**30), Fraction(1, 10**30)):
+        with mpmath.workdps(60):
+            lhs, rhs, _ = n.lhs_rhs_invariance(mpmath.mp, _case([0, 1, 3], a))
+            assert max(abs(p - q) for p, q in zip(lhs, rhs)) < mpmath.mpf(10) ** -50
+
+
+def test_every_check_holds_and_every_twin_is_refuted_with_a_certified_shrunk_case():
+    pairs = [(n.check_invariance, n.lhs_rhs_invariance_twin), (n.check_invariance_with_eps, n.lhs_rhs_with_eps_twin),
+             (n.check_decoupling, n.lhs_rhs_decoupling_twin)]
+    for check, twin in pairs:
+        assert check(CTX).verdict is Verdict.HOLDS
+        out = check(CTX, pair=twin)
+        assert out.verdict is Verdict.REFUTED and out.evidence["shrunk"] and out.evidence["certificate"]["certified"]
+
+
+def test_seed_decoupling_formula_is_refuted_at_y_0_1():
+    out = n.on_batch_decoupling_seed([0, 1], 0, 1, None, CTX)
+    assert out.verdict is Verdict.REFUTED
+    assert n.on_batch_decoupling_exact([0, 1], 0, 1, None, CTX).verdict is Verdict.HOLDS
+
+
+def test_gradient_scaling_holds_on_a_user_batch_and_eps_is_rejected():
+    assert n.on_batch_grad([0, 1, 3, 7], 0, -2, [1, -1, 2, 0], CTX).verdict is Verdict.HOLDS
+    with pytest.raises(BadInput):
+        n.on_batch_grad([0, 1, 3], Fraction(1, 100000), 1, None, CTX)
+    with pytest.raises(BadInput):
+        n.on_batch_invariance([0, 1, 3], 1, 1, None, CTX)

@@ -1,0 +1,30 @@
+"""Tests for theory/bn_jacobian.py (projection form C02, spectrum C17, seed 001 near-identity)."""
+import sympy as sp
+
+from bnclaims import Context, Verdict
+from theory import bn_algebra as A
+from theory import bn_jacobian as T
+
+
+def test_projection_form_gradient_component_along_yhat_is_proportional_to_eps():
+    out = T.prove_projection_form(Context(preset="quick"))
+    assert out.verdict is Verdict.PROVED
+    assert A.is_zero(out.exprs["along_yhat"] - A.gamma * A.eps * A.qg / A.s**3)
+    assert out.exprs["sum_of_entries"] == 0
+
+
+def test_exact_singular_values_of_a_balanced_batch_are_gamma_over_sigma_and_two_zeros():
+    sv = T.exact_singular_values((-2, -2, 2, 2), 0, 3)   # sigma = 2
+    assert sv == [0, 0, sp.Rational(3, 2), sp.Rational(3, 2)]
+
+
+def test_spectrum_is_proved_and_sigma_squared_variant_refuted():
+    assert T.prove_spectrum(Context(preset="quick")).verdict is Verdict.PROVED
+    assert T.prove_spectrum(Context(preset="quick"), value=A.gamma / A.sigma**2).verdict is Verdict.REFUTED
+
+
+def test_near_identity_counterexample_has_a_nonzero_singular_value_outside_the_band():
+    out = T.refute_near_identity(Context(preset="quick"))
+    cex = out.evidence["counterexample"]
+    sv = T.exact_singular_values(tuple(cex["y"]), sp.Rational(1, 10**5), 1)
+    assert out.verdict is Verdict.REFUTED and any(v != 0 and not (sp.Rational(1, 2) <= v <= 2) for v in sv)

@@ -1,0 +1,33 @@
+"""Tests for theory/cai2019_bngd.py (Cai, Li, Shen 2019: effective condition number, BNGD lemma)."""
+import sympy as sp
+
+from bnclaims import Context, Verdict
+from theory import cai2019_bngd as t
+
+
+def test_downdate_at_an_exact_rational_point_kills_u_and_keeps_spectrum_inside():
+    h = sp.Matrix([[2, 1, 0], [1, 3, 1], [0, 1, 4]])
+    u = sp.Matrix([1, -2, 1])
+    m = t.modified_matrix(h, u)
+    assert m * u == sp.zeros(3, 1)
+    ev_h = [sp.N(e, 30) for e in h.eigenvals(multiple=True)]
+    ev_m = sorted(sp.N(e, 30) for e in m.eigenvals(multiple=True))
+    assert abs(ev_m[0]) < 1e-25
+    assert min(ev_h) - 1e-25 <= ev_m[1] and ev_m[2] <= max(ev_h) + 1e-25
+
+
+def test_condition_number_bound_is_proved_and_update_twin_is_refuted():
+    assert t.prove_condition_number_bound(Context(preset="quick"), dims=(2, 3)).verdict is Verdict.PROVED
+    out = t.prove_condition_number_bound(Context(preset="quick"), sign=1, dims=(2, 3))
+    assert out.verdict is Verdict.REFUTED
+    assert out.evidence["counterexample"]["kappa_modified"] == "20"
+
+
+def test_charpoly_signs_alternate_for_the_downdate_in_dimension_three():
+    p = t.charpoly_sign_pattern(3, -1)
+    assert p["p0_zero"] and p["lemma_matches"] and p["signs"] == [1, -1, 1]
+
+
+def test_bngd_weight_step_is_orthogonal_to_w_so_norm_never_decreases():
+    out = t.prove_bngd_weight_norm_growth(2)
+    assert out["orthogonal"] and out["norm_identity"]

@@ -1,0 +1,29 @@
+"""Tests for theory/ioffe2015.py (Ioffe & Szegedy §3 staged backprop; seed 001's vanishing term)."""
+import sympy as sp
+
+from bnclaims import Context, Verdict
+from theory import bn_algebra as A
+from theory import ioffe2015 as T
+
+
+def test_backprop_formula_equals_exact_gradient_for_symbolic_m():
+    out = T.prove_backprop(Context(preset="quick"))
+    assert out.verdict is Verdict.PROVED and out.exprs["staged_minus_exact_on_u"] == 0
+
+
+def test_staged_formula_matches_finite_difference_free_exact_value_at_rational_batch():
+    unit = A.explicit_unit(2)
+    sub = A.point_subs(unit, (0, 2), (1, 0), 0, 1)   # mu = 1, sigma = 1: grad = (g - 1/2 - q yhat/2) = (0, 0)
+    vals = [sp.simplify(c.subs(sub)) for c in T.staged_components(unit)]
+    assert vals == [0, 0]
+
+
+def test_sign_flipped_sigma2_coefficient_is_refuted_with_exact_counterexample():
+    out = T.prove_backprop(Context(preset="quick"), T.StagedFormula(sigma2_coeff=sp.Rational(1, 2)))
+    assert out.verdict is Verdict.REFUTED and out.evidence["counterexample"]["difference"] != "0"
+
+
+def test_second_term_of_dmu_vanishes_and_squared_variant_does_not():
+    assert T.prove_vanishing_term(Context(preset="quick")).verdict is Verdict.PROVED
+    out = T.prove_vanishing_term(Context(preset="quick"), power=2)
+    assert out.verdict is Verdict.REFUTED and out.evidence["counterexample"]["term"] != "0"

@@ -1,0 +1,49 @@
+"""Tests for theory/rao2020_regnorm.py (Rao & Sohl-Dickstein 2020, eq. 3, Appendices A and B)."""
+import sympy as sp
+
+from bnclaims import Context, Verdict
+from theory import rao2020_regnorm as t
+
+
+def test_expectation_over_independent_indices_factorizes_into_squared_mean():
+    z = t.ZBAR[t.A_IDX, t.I_IDX] * t.ZBAR[t.B_IDX, t.I_IDX]
+    assert sp.expand(t.unit_moments(t.expect_ab(z)) - t.MU**2) == 0
+
+
+def test_regnorm_equals_twice_sum_of_squared_means_at_an_exact_rational_point():
+    zbar = sp.Matrix([[sp.Rational(7, 5), sp.Rational(1, 5)], [1, -1]])  # rows on sum-of-squares 2
+    mus = [sp.Rational(12, 10), sp.Rational(-4, 10)]
+    assert [sum(zbar.col(i)) / 2 for i in range(2)] == mus
+    # independent evaluation: (1/4) sum over the four ordered pairs
+    direct = sum((zbar[a, i] + zbar[b, i]) ** 2 - 2 for a in range(2) for b in range(2) for i in range(2)) / 4
+    assert direct == 2 * sum(m**2 for m in mus) == t.regnorm_value(zbar)
+
+
+def test_counterexample_diag_sqrt2_gives_half_against_one_and_paper_chain_2n():
+    out = t.refute_appendix_b_step(Context(preset="quick"))
+    assert out.verdict is Verdict.REFUTED
+    assert out.evidence["E_ab[zbar^a zbar^b]"] == ["1/2", "1/2"]
+    assert out.evidence["E_a[(zbar^a)^2]"] == ["1", "1"]
+    assert sp.simplify(out.exprs["paper_chain"] - 2 * t.N_SYM) == 0
+    assert out.exprs["r_at_counterexample"] == 2
+
+
+def test_regnorm_identity_is_proved_for_symbolic_sizes_and_a_ne_b_variant_matches():
+    out = t.prove_regnorm_identity(Context(preset="quick"))
+    assert out.verdict is Verdict.PROVED
+    s = next(iter(out.exprs["r"].free_symbols))
+    expected = (2 * t.M_SYM * s - 2 * t.N_SYM) / (t.M_SYM - 1)
+    assert sp.simplify(out.exprs["r_a_ne_b"] - expected) == 0
+
+
+def test_twin_without_factor_two_is_refuted_on_a_normalized_batch():
+    out = t.prove_regnorm_identity(Context(preset="quick"), formula=t.TWIN_REGNORM)
+    assert out.verdict is Verdict.REFUTED
+    assert out.evidence["counterexample"]["r_eq3"] != out.evidence["counterexample"]["formula"]
+
+
+def test_appendix_a_regulariser_depends_only_on_the_mean():
+    out = t.refute_appendix_a_variance(Context(preset="quick"))
+    assert out.verdict is Verdict.REFUTED
+    assert sp.expand(out.exprs["per_unit"] - (t.MU**2 - 1)) == 0
+    assert t.appendix_a_value(sp.Matrix([[-1], [1]])) == t.appendix_a_value(sp.Matrix([[-2], [2]])) == -1

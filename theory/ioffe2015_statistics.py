@@ -1,0 +1,268 @@
+"""Inference-time statistics of BN: unbiased variance, running averages, the affine map.
+
+Ioffe & Szegedy 2015 (``ioffe2015batch``), Alg. 2 (inference network) as restated in seed 001
+(``wiki2025bn``, "Inference Phase"); the momentum conventions of the PyTorch and Keras docs
+(``pytorch_batchnorm_docs``, ``keras_batchnorm_docs``). Catalog sections C12, C13, C14.
+
+Every check is parametrised by the formula under test, so the false twins run the *same*
+machinery on a wrong formula. Proofs are for symbolic batch size ``m`` (indexed double sums
+with ``E[y_i y_j] = mu^2 + delta_ij sigma^2``); refutations are exact rational points
+re-verified by an independent exact enumeration.
+"""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from typing import Callable
+
+import sympy as sp
+
+from bnclaims.context import Context
+from bnclaims.verdicts import Outcome, Verdict
+
+__all__ = [
+    "M", "MU", "SIGMA2", "C", "N", "expected_batch_variance", "iid_pair_moment",
+    "without_replacement_pair_moment", "unbiased_formula", "twin_unbiased_formula",
+    "prove_unbiased_population_variance", "TORCH_TO_KERAS", "TWIN_TORCH_TO_KERAS",
+    "BIASED_EMA_LIMIT", "TWIN_BIASED_EMA_LIMIT", "prove_running_average_conventions",
+    "inference_offset", "twin_inference_offset", "prove_inference_affine",
+]
+
+M = sp.Symbol("m", integer=True, positive=True)
+N = sp.Symbol("n", integer=True, positive=True)
+MU = sp.Symbol("mu", real=True)
+SIGMA2 = sp.Symbol("sigma2", positive=True)
+C = sp.Symbol("c", positive=True)
+_I = sp.Idx("i", (1, M))
+_J = sp.Idx("j", (1, M))
+
+PairMoment = Callable[[sp.Expr], sp.Expr]  # delta_ij -> E[y_i y_j]
+
+
+def iid_pair_moment(delta: sp.Expr) -> sp.Expr:
+    """E[y_i y_j] = mu^2 + delta_ij sigma^2 for i.i.d. entries with mean mu, variance sigma^2."""
+    return MU**2 + delta * SIGMA2
+
+
+def without_replacement_pair_moment(delta: sp.Expr) -> sp.Expr:
+    """Sampling without replacement from n points with mean mu and 1/n variance sigma2 = s_n^2.
+
+    E[y_i^2] = mu^2 + s_n^2 and, for i != j, E[y_i y_j] = mu^2 - s_n^2/(n-1).
+    """
+    return MU**2 + delta * SIGMA2 - (1 - delta) * SIGMA2 / (N - 1)
+
+
+def _sum_delta(expr: sp.Expr) -> sp.Expr:
+    """sum_{j=1}^m of an expression affine in delta_ij, for 1 <= i <= m (the delta picks j = i)."""
+    inner = sp.Sum(expr.subs(sp.Symbol("delta"), sp.KroneckerDelta(_I, _J)), (_J, 1, M)).doit()
+    if isinstance(inner, sp.Piecewise):
+        (val, cond), = [(e, c) for e, c in inner.args if c is not sp.false][:1]
+        if cond not in (sp.Le(_I, M), sp.Ge(M, _I), sp.true):
+            raise ValueError(f"unexpected condition {cond} in the delta sum")
+        inner = val
+    return sp.expand(inner)
+
+
+def expected_batch_variance(pair_moment: PairMoment) -> sp.Expr:
+    """E[sigma_B^2] for symbolic m from E[y_i y_j] (Ioffe & Szegedy Alg. 2, the variance step).
+
+    sigma_B^2 = (1/m) sum_i y_i^2 - (1/m^2) sum_i sum_j y_i y_j; expectation is linear.
+    """
+    delta = sp.Symbol("delta")
+    diag = sp.Sum(pair_moment(sp.Integer(1)), (_I, 1, M)).doit()
+    double = sp.Sum(_sum_delta(pair_moment(delta)), (_I, 1, M)).doit()
+    return sp.factor(sp.simplify(diag / M - double / M**2))
+
+
+def unbiased_formula(m: sp.Expr, sigma2: sp.Expr) -> sp.Expr:
+    """The claim: E[sigma_B^2] = (m-1)/m sigma^2 (so m/(m-1) E sigma_B^2 is unbiased)."""
+    return (m - 1) / m * sigma2
+
+
+def twin_unbiased_formula(m: sp.Expr, sigma2: sp.Expr) -> sp.Expr:
+    """False twin: the biased batch variance is itself unbiased, E[sigma_B^2] = sigma^2."""
+    return sigma2
+
+
+def _enumerate_iid(values: list[Fraction], m: int) -> tuple[Fraction, Fraction]:
+    """Exact E[sigma_B^2] and sigma^2 for m i.i.d. draws uniform on ``values`` (enumeration)."""
+    k = len(values)
+    mean = sum(values, Fraction(0)) / k
+    var = sum(((v - mean) ** 2 for v in values), Fraction(0)) / k
+    tot = Fraction(0)
+    for batch in itertools.product(values, repeat=m):
+        mb = sum(batch, Fraction(0)) / m
+        tot += sum(((v - mb) ** 2 for v in batch), Fraction(0)) / m
+    return tot / k**m, var
+
+
+def prove_unbiased_population_variance(ctx: Context, formula=unbiased_formula) -> Outcome:
+    """C12 (Ioffe & Szegedy Alg. 2, step 10; seed 001 "Inference Phase"): E sigma_B^2 = f(m, sigma^2).
+
+    Proves ``E[sigma_B^2] == formula(m, sigma^2)`` for symbolic m, or refutes it with an exact
+    enumeration of a uniform distribution on {-1, 1} at the smallest m where they differ.
+    Also derives the without-replacement caveat E sigma_B^2 = (m-1)/m n/(n-1) s_n^2.
+    """
+    e_iid = expected_batch_variance(iid_pair_moment)
+    claimed = formula(M, SIGMA2)
+    diff = sp.simplify(e_iid - claimed)
+    e_fin = expected_batch_variance(without_replacement_pair_moment)
+    fin_ok = sp.simplify(e_fin - (M - 1) / M * N / (N - 1) * SIGMA2) == 0
+    steps = [
+        ("Biased batch variance as a quadratic form",
+         r"\sigma_B^2=\frac1m\sum_i y_i^2-\frac1{m^2}\sum_{i,j}y_iy_j"),
+        ("Second moments of i.i.d. entries", r"\mathbb E[y_iy_j]=\mu^2+\delta_{ij}\sigma^2"),
+        ("Linearity of expectation, symbolic m",
+         r"\mathbb E\sigma_B^2=(\mu^2+\sigma^2)-\frac{m^2\mu^2+m\sigma^2}{m^2}=" + sp.latex(e_iid)),
+        ("Compared with the claimed formula", sp.latex(claimed) + r"\;\Rightarrow\;\text{difference}="
+         + sp.latex(diff)),
+        ("Without replacement from n points (caveat)",
+         r"\mathbb E[y_iy_j]=\mu^2-\tfrac{s_n^2}{n-1}\ (i\ne j)\Rightarrow\mathbb E\sigma_B^2="
+         + sp.latex(e_fin)),
+    ]
+    exprs = {"expected_batch_variance": e_iid, "claimed": claimed, "difference": diff,
+             "without_replacement": e_fin}
+    evidence: dict = {"expected_batch_variance": str(e_iid),
+                      "without_replacement": str(e_fin), "without_replacement_matches": fin_ok}
+    if diff == 0:
+        return Outcome(Verdict.PROVED, "symbolic m >= 2, i.i.d. entries with finite variance",
+                       evidence, steps, exprs)
+    for m in range(2, 9):
+        exact, var = _enumerate_iid([Fraction(-1), Fraction(1)], m)
+        want = Fraction(str(formula(sp.Integer(m), sp.Rational(var.numerator, var.denominator))))
+        if exact != want:
+            evidence["counterexample"] = {"distribution": "uniform on {-1, 1}", "m": m,
+                                          "enumerated_E_sigma_B2": str(exact),
+                                          "formula": str(want)}
+            return Outcome(Verdict.REFUTED, "symbolic m; exact counterexample by enumeration",
+                           evidence, steps, exprs)
+    return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero, no exact point found "
+                   "for m <= 8", evidence, steps, exprs)
+
+
+# --- C13: running averages ----------------------------------------------------------------
+_P, _R, _V, _T, _EV, _VARV, _R0 = sp.symbols("p r v t Ev Varv r0", real=True)
+#: torch momentum p -> Keras momentum (the retained fraction c)
+TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: 1 - p  # noqa: E731
+TWIN_TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: p  # noqa: E731
+#: limit of the EMA of the biased batch variance, as a function of (m, sigma^2)
+BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: (m - 1) / m * s2  # noqa: E731
+TWIN_BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: s2  # noqa: E731
+
+
+def prove_running_average_conventions(ctx: Context, torch_to_keras=TORCH_TO_KERAS,
+                                      ema_limit=BIASED_EMA_LIMIT) -> Outcome:
+    """C13 (seed 001 "Inference Phase"; PyTorch and Keras BatchNorm docs): running averages.
+
+    (1) torch ``r <- (1-p) r + p v`` equals Keras ``r <- c r + (1-c) v`` with c = torch_to_keras(p);
+    (2) E r_t = c^t r_0 + (1-c^t) E v (induction); (3) Var r_t = (1-c)/(1+c)(1-c^{2t}) Var v for
+    independent v_t and r_0 fixed (induction), so sd(r_inf) = sqrt((1-c)/(1+c) Var v);
+    (4) with v the biased batch variance, lim E r_t = E v = ema_limit(m, sigma^2) (uses C12).
+    """
+    c = torch_to_keras(_P)
+    conv = sp.expand(((1 - _P) * _R + _P * _V) - (c * _R + (1 - c) * _V))
+    mean_t = C**_T * _R0 + (1 - C**_T) * _EV
+    induction_mean = sp.simplify(C * mean_t + (1 - C) * _EV - mean_t.subs(_T, _T + 1))
+    base_mean = sp.simplify(mean_t.subs(_T, 0) - _R0)
+    var_t = (1 - C) / (1 + C) * (1 - C**(2 * _T)) * _VARV
+    induction_var = sp.simplify(C**2 * var_t + (1 - C)**2 * _VARV - var_t.subs(_T, _T + 1))
+    base_var = sp.simplify(var_t.subs(_T, 0))
+    var_inf = sp.limit(var_t.subs(C, 1 / (1 + sp.Symbol("x", positive=True))), _T, sp.oo)
+    var_inf = sp.simplify(var_inf.subs(sp.Symbol("x", positive=True), 1 / C - 1))
+    ev = expected_batch_variance(iid_pair_moment)
+    lim = sp.limit(mean_t.subs(C, 1 / (1 + sp.Symbol("x", positive=True)))
+                   .subs(_EV, ev), _T, sp.oo)
+    limit_diff = sp.simplify(lim - ema_limit(M, SIGMA2))
+    parts = {"convention": conv == 0, "mean_base": base_mean == 0,
+             "mean_induction": induction_mean == 0, "var_base": base_var == 0,
+             "var_induction": induction_var == 0,
+             "sd_limit": sp.simplify(var_inf - (1 - C) / (1 + C) * _VARV) == 0,
+             "biased_ema_limit": limit_diff == 0}
+    steps = [
+        ("torch update minus Keras update with c = " + sp.latex(c),
+         r"((1-p)r+pv)-(cr+(1-c)v)=" + sp.latex(conv)),
+        ("Mean recursion closed form, base case and induction step",
+         r"\mathbb E r_t=" + sp.latex(mean_t) + r",\quad c\,\mathbb E r_t+(1-c)\mathbb Ev-\mathbb E r_{t+1}="
+         + sp.latex(induction_mean)),
+        ("Variance recursion for independent v_t: Var r_t = c^2 Var r_{t-1} + (1-c)^2 Var v",
+         r"\mathrm{Var}\,r_t=" + sp.latex(var_t) + r",\ \text{step residual }" + sp.latex(induction_var)),
+        ("As t -> oo (0 < c < 1)", r"\mathrm{Var}\,r_\infty=" + sp.latex(var_inf)),
+        ("EMA of the biased batch variance (C12 gives E v)",
+         r"\lim_t\mathbb E r_t=" + sp.latex(sp.simplify(lim)) + r",\ \text{claimed }"
+         + sp.latex(ema_limit(M, SIGMA2))),
+    ]
+    exprs = {"convention_difference": conv, "mean_t": mean_t, "var_t": var_t, "var_inf": var_inf,
+             "ema_limit": sp.simplify(lim), "ema_limit_difference": limit_diff}
+    evidence: dict = {"parts": parts}
+    if all(parts.values()):
+        return Outcome(Verdict.PROVED, "symbolic p, c in (0,1), t >= 0 (induction), symbolic m >= 2",
+                       evidence, steps, exprs)
+    bad: dict = {}
+    if not parts["convention"]:
+        p0, r0, v0 = Fraction(1, 10), Fraction(0), Fraction(1)
+        cc = Fraction(str(torch_to_keras(sp.Rational(1, 10))))
+        torch_r, keras_r = (1 - p0) * r0 + p0 * v0, cc * r0 + (1 - cc) * v0
+        if torch_r != keras_r:
+            bad["convention"] = {"p": str(p0), "r": str(r0), "v": str(v0), "torch": str(torch_r),
+                                 "keras": str(keras_r)}
+    if not parts["biased_ema_limit"]:
+        exact, var = _enumerate_iid([Fraction(-1), Fraction(1)], 2)
+        claimed = Fraction(str(ema_limit(sp.Integer(2), sp.Rational(var.numerator, var.denominator))))
+        if exact != claimed:
+            bad["biased_ema_limit"] = {"m": 2, "distribution": "uniform on {-1, 1}",
+                                       "E_v_enumerated": str(exact), "claimed_limit": str(claimed)}
+    evidence["counterexample"] = bad
+    verdict = Verdict.REFUTED if bad else Verdict.INCONCLUSIVE
+    return Outcome(verdict, "symbolic; exact counterexample" if bad else "symbolic, unresolved",
+                   evidence, steps, exprs)
+
+
+# --- C14: inference BN is affine --------------------------------------------------------------
+_X, _G, _B, _EX = sp.symbols("x gamma beta E_x", real=True)
+_VAR, _EPS = sp.symbols("Var_x epsilon", nonnegative=True)
+
+
+def inference_offset(gamma: sp.Expr, beta: sp.Expr, mean: sp.Expr, s: sp.Expr) -> sp.Expr:
+    """Alg. 2 offset: beta - gamma E[x] / sqrt(Var[x] + eps) (``s`` is the square root)."""
+    return beta - gamma * mean / s
+
+
+def twin_inference_offset(gamma: sp.Expr, beta: sp.Expr, mean: sp.Expr, s: sp.Expr) -> sp.Expr:
+    """False twin: the sign of the mean term flipped."""
+    return beta + gamma * mean / s
+
+
+def prove_inference_affine(ctx: Context, offset=inference_offset) -> Outcome:
+    """C14 (Ioffe & Szegedy Alg. 2, step 11): inference BN is x -> gamma/s x + offset, s = sqrt(Var+eps).
+
+    Also proves the folding into a preceding linear unit x = sum_k W_k u_k + b for symbolic
+    fan-in d: W'_k = a W_k, b' = a b + c reproduces BN(x).
+    """
+    s = sp.sqrt(_VAR + _EPS)
+    bn = _G * (_X - _EX) / s + _B
+    a, cc = _G / s, offset(_G, _B, _EX, s)
+    diff = sp.simplify(bn - (a * _X + cc))
+    d = sp.Symbol("d", integer=True, positive=True)
+    k = sp.Idx("k", (1, d))
+    W, u = sp.IndexedBase("W"), sp.IndexedBase("u")
+    b0 = sp.Symbol("b", real=True)
+    x_lin = sp.Sum(W[k] * u[k], (k, 1, d)) + b0
+    folded = sp.Sum(a * W[k] * u[k], (k, 1, d)) + (a * b0 + cc)
+    fold_diff = sp.simplify(sp.factor_terms(sp.expand(bn.subs(_X, x_lin) - folded)))
+    steps = [("Inference BN (Alg. 2)", r"y=\gamma\frac{x-\mathbb E[x]}{\sqrt{\mathrm{Var}[x]+\epsilon}}+\beta"),
+             ("Affine form", r"y=" + sp.latex(a) + r"\,x+" + sp.latex(cc)),
+             ("Difference", sp.latex(diff)),
+             ("Folding into x = W u + b: W' = aW, b' = ab + c", r"\text{difference}=" + sp.latex(fold_diff))]
+    exprs = {"slope": a, "offset": cc, "difference": diff, "fold_difference": fold_diff}
+    evidence: dict = {"difference": str(diff), "fold_difference": str(fold_diff)}
+    if diff == 0 and fold_diff == 0:
+        return Outcome(Verdict.PROVED, "symbolic gamma, beta, E[x], Var[x] + eps > 0, symbolic fan-in d",
+                       evidence, steps, exprs)
+    point = {_X: 0, _G: 1, _B: 0, _EX: 1, _VAR: 1, _EPS: 0}
+    val = sp.nsimplify((bn - (a * _X + cc)).subs(point))
+    if val != 0:
+        evidence["counterexample"] = {str(kk): str(v) for kk, v in point.items()}
+        evidence["counterexample"]["difference"] = str(val)
+        return Outcome(Verdict.REFUTED, "symbolic; exact counterexample", evidence, steps, exprs)
+    return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero, point not found", evidence,
+                   steps, exprs)
