@@ -246,8 +246,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_VALUE_OPTIONS = ("--batch", "--upstream", "--eps", "--gamma")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--batch -3,1`` -> ``--batch=-3,1``: argparse would read ``-3,1`` as an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1][:2].replace(".", "0")[1:].isdigit() \
+                and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if getattr(args, "dps", 60) < 50:
         parser.error(f"--dps must be at least 50, got {args.dps}")

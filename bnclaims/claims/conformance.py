@@ -42,6 +42,7 @@ def expected_func_hessian_verdict(version: str | None = None) -> Verdict:
 
 def _forward(impl: str, dtypes: tuple[str, ...] | None = None, large_mean: bool = False):
     def check(ctx: Context) -> Outcome:
+        """Forward pass of ``impl`` against the mpmath reference BN (Ioffe & Szegedy 2015, Alg. 1), error <= c kappa u; see conformance.torch_forward."""
         from conformance.planted import get_impl
         from conformance.torch_forward import DTYPES, OFFSETS, check_forward
 
@@ -52,6 +53,7 @@ def _forward(impl: str, dtypes: tuple[str, ...] | None = None, large_mean: bool 
 
 def _running(impl: str):
     def check(ctx: Context) -> Outcome:
+        """Running-statistics update of ``impl`` against the reference (PyTorch BatchNorm docs: unbiased running_var, momentum convention); see conformance.running_stats."""
         from conformance.planted import get_impl
         from conformance.running_stats import check_running_stats
 
@@ -61,6 +63,7 @@ def _running(impl: str):
 
 def _bs1(guarded: bool):
     def check(ctx: Context) -> Outcome:
+        """Training with one value per channel must raise (PyTorch BatchNorm); see conformance.batch_size_one."""
         from conformance.batch_size_one import check_batch_size_one, unguarded_impl
         from conformance.planted import TORCH_IMPL
 
@@ -70,6 +73,7 @@ def _bs1(guarded: bool):
 
 def _grads(impl: str):
     def check(ctx: Context) -> Outcome:
+        """gradcheck / gradgradcheck with random upstream gradients and backward vs the mpmath reference; see conformance.gradchecks."""
         from conformance.gradchecks import check_gradients
 
         return check_gradients(ctx, impl)
@@ -78,6 +82,7 @@ def _grads(impl: str):
 
 def _hessian(path: str):
     def check(ctx: Context) -> Outcome:
+        """Hessian paths through F.batch_norm(training=True) against the true Hessian of hand-written BN; see conformance.hessian_paths."""
         try:
             import torch.func  # noqa: F401
         except ImportError:
