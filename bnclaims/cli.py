@@ -128,12 +128,32 @@ def _batch_records(claims, args, ctx):
     if not usable:
         raise BadInput("none of the selected claims takes a user batch; "
                        "see 'bnclaims list --json' (accepts_user_batch)")
+    # Precision follows the conditioning of the user's batch: a mean of 1e40 over a spread of 1
+    # costs 40 digits in the centring and again in its derivative.
+    import math
+
+    mu = sum(y) / len(y)
+    sigma2 = sum((v - mu) ** 2 for v in y) / len(y) + eps
+    kappa = 1 + max(abs(v) for v in y) / math.sqrt(sigma2)
+    digits = 2 * math.ceil(math.log10(kappa)) if math.isfinite(kappa) else 0
+    ctx.dps = max(ctx.dps, ctx.dps + digits)
     records = []
     for c in usable:
-        check = lambda ctx, c=c: c.on_batch(y, eps, gamma, g, ctx)
+        check = lambda ctx, c=c: _certified_only(c.on_batch(y, eps, gamma, g, ctx))
         records.append(run_one(check, ctx, record_id=c.id, level=Level.NUMERICS,
                                expected=c.expected_at(Level.NUMERICS)))
     return records
+
+
+def _certified_only(outcome):
+    """A refutation of a user's batch counts only with a certificate; otherwise inconclusive."""
+    from bnclaims.verdicts import Outcome, Verdict, has_certificate
+
+    if outcome.verdict is Verdict.REFUTED and not has_certificate(outcome.evidence):
+        evidence = dict(outcome.evidence, downgraded="refuted without an interval certificate or exact "
+                        "re-verification: reported as inconclusive")
+        return Outcome(Verdict.INCONCLUSIVE, outcome.scope, evidence)
+    return outcome
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

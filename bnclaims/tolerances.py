@@ -19,8 +19,25 @@ TOLERANCES: dict[str, float] = {
     "mp.diff_rel": 1e-30,
     # Inequalities: the slack below which "lhs <= rhs" counts as equality within rounding.
     "mp.inequality_abs_slack": 1e-40,
+    # Working precision of a BN check on one batch: dps + 2 log10(1 + max|y|/s) + these guard digits
+    # (numerics/bn_jacobian.py work_dps; replaces the fixed "+40 digits").
+    "mp.conditioning_guard_digits": 20,
+    # Singular values below 10**(-dps * this) times the largest count as structural zeros (eps = 0).
+    "mp.structural_zero_dps_fraction": 0.5,
+    # Extra digits for mpmath.diff second derivatives (numerics/santurkar2018_smoothness.py, Thm 4.2).
+    "mp.diff_guard_digits": 20,
     # Monte Carlo checks (running averages etc.): tolerance in standard errors.
     "mc.z_score": 5.0,
+    # numerics/cai2019_bngd.py: an eigenvalue of H* counts as zero below 10**-(dps - this) * lambda_max.
+    "cai.zero_eig_guard_digits": 10,
+    # BNGD on OLS: a run has converged when the excess loss J - J* is below this (mpmath re-evaluation),
+    "cai.converged_excess": 1e-10,
+    # the float64 loop stops early once every run is below converged_excess * this factor,
+    "cai.early_stop_factor": 1e-2,
+    # and a run counts as diverged (loop stops) once its float64 excess exceeds this.
+    "cai.diverged_excess": 1e8,
+    # GD divergence certificate: interval excess exceeds this multiple of its initial upper bound.
+    "cai.gd_divergence_growth": 1e6,
     # gpu_checks/: Hessian-vector products and eigenvalues against a dense exact Hessian, float64.
     "torch64.hvp_rel": 1e-12,
     "torch64.eig_rel": 1e-10,
@@ -35,6 +52,8 @@ TOLERANCES: dict[str, float] = {
     "conformance.c": 64.0,
     # Relative Frobenius difference above which two Hessian paths "disagree".
     "conformance.hessian_disagree_rel": 1e-8,
+    # Interval certificates against a float-rounded bound: the bound is enlarged by this factor first.
+    "conformance.certificate_bound_margin_rel": 1e-3,
 }
 
 

@@ -49,3 +49,16 @@ class Outcome:
         self.verdict = Verdict(self.verdict)
         if not self.scope:
             raise ValueError("an Outcome must state its scope")
+
+
+def has_certificate(evidence: Any) -> bool:
+    """True when evidence carries a certificate: some nested dict with ``certified: True``
+    (an interval enclosure on the violating side) or ``exact: True`` (exact re-verification).
+    """
+    if isinstance(evidence, dict):
+        if evidence.get("certified") is True or evidence.get("exact") is True:
+            return True
+        return any(has_certificate(v) for v in evidence.values())
+    if isinstance(evidence, (list, tuple)):
+        return any(has_certificate(v) for v in evidence)
+    return False

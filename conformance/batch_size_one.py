@@ -14,6 +14,7 @@ import torch
 
 from bnclaims import Context, Outcome, Verdict
 from conformance.planted import Implementation, planted_bn
+from conformance.threads import single_threaded
 
 __all__ = ["check_batch_size_one", "unguarded_impl"]
 
@@ -32,24 +33,44 @@ def unguarded_impl() -> Implementation:
                           "plain BN with no batch-size guard")
 
 
+def _call(impl: Implementation, entry: str, x: torch.Tensor, b: torch.Tensor, sd: int) -> torch.Tensor:
+    if entry == "functional":
+        return impl.functional(x, None, None, None, b, True, 0.1, 1e-5)
+    mod = impl.module(3, sd, 0.1, 1e-5, x.dtype)
+    with torch.no_grad():
+        mod.bias.copy_(b)
+    return mod(x)
+
+
+def _reverify(impl: Implementation, entry: str, x: torch.Tensor, b: torch.Tensor, sd: int) -> dict[str, Any]:
+    """Exact re-verification of a violation: run the same call again and compare exactly.
+
+    No error: the output must equal ``beta`` bit for bit (``yhat = 0``: the silent degenerate
+    output). An error without the cause in its message: the same message again.
+    """
+    try:
+        out = _call(impl, entry, x, b, sd)
+    except (ValueError, RuntimeError) as exc:
+        clear = "1 value per channel" in str(exc)
+        return {"kind": "re-run raises again without naming the cause", "message": str(exc), "exact": not clear}
+    equal = bool(torch.equal(out.detach().reshape(-1), b.reshape(-1)))
+    return {"kind": "re-run: no error, and the output equals beta exactly (yhat = 0)", "exact": equal}
+
+
+@single_threaded
 def check_batch_size_one(ctx: Context, impl: Implementation) -> Outcome:
     """Every one-value-per-channel training input must raise a clear error; valid ones must run."""
     gen = torch.Generator().manual_seed(ctx.rng("bs1").randrange(2 ** 31))
     rows: list[dict[str, Any]] = []
     bad = None
+    bad_call: tuple[str, torch.Tensor, torch.Tensor, int] | None = None
     for dtype in (torch.float64, torch.float32):
         for shape, sd in (((1, 3), 1), ((1, 3, 1, 1), 2)):
             x = torch.randn(shape, generator=gen, dtype=torch.float64).to(dtype)
             b = torch.randn(3, generator=gen, dtype=torch.float64).to(dtype)
             for entry in ("functional", "module"):
                 try:
-                    if entry == "functional":
-                        out = impl.functional(x, None, None, None, b, True, 0.1, 1e-5)
-                    else:
-                        mod = impl.module(3, sd, 0.1, 1e-5, dtype)
-                        with torch.no_grad():
-                            mod.bias.copy_(b)
-                        out = mod(x)
+                    out = _call(impl, entry, x, b, sd)
                     row = {"shape": list(shape), "dtype": str(dtype), "entry": entry, "raised": None,
                            "output": out.detach().to(torch.float64).flatten().tolist()}
                 except (ValueError, RuntimeError) as exc:
@@ -59,6 +80,7 @@ def check_batch_size_one(ctx: Context, impl: Implementation) -> Outcome:
                 rows.append(row)
                 if (row["raised"] is None or not row.get("clear")) and bad is None:
                     bad = row
+                    bad_call = (entry, x, b, sd)
     # controls: two values per channel, and eval mode with one sample, must run
     controls = {}
     for name, shape, training in (("(1,3,2,1) train", (1, 3, 2, 1), True), ("(1,3) eval", (1, 3), False)):
@@ -73,7 +95,8 @@ def check_batch_size_one(ctx: Context, impl: Implementation) -> Outcome:
     scope = "training mode, shapes (1,3) and (1,3,1,1), float64/float32, functional and module; controls"
     if bad is None and all(v == "ran" for v in controls.values()):
         return Outcome(Verdict.HOLDS, scope, ev)
-    if bad is not None:
+    if bad is not None and bad_call is not None:
         ev["counterexample"] = bad
-        return Outcome(Verdict.REFUTED, scope, ev)
+        ev["certificate"] = _reverify(impl, *bad_call)
+        return Outcome(Verdict.REFUTED if ev["certificate"]["exact"] else Verdict.INCONCLUSIVE, scope, ev)
     return Outcome(Verdict.INCONCLUSIVE, scope, ev)

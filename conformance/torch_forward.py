@@ -25,6 +25,7 @@ from bnclaims import Context, Outcome, Verdict
 from bnclaims.tolerances import tol
 from conformance.planted import Implementation
 from conformance.reference import TORCH, ref_forward_eval, ref_forward_train
+from conformance.threads import single_threaded
 from numerics.intervals import certify_positive
 from numerics.search import run_property, shrink
 
@@ -234,6 +235,7 @@ def one_pass_demo() -> dict[str, Any]:
     return out
 
 
+@single_threaded
 def check_forward(ctx: Context, impl: Implementation, dtypes: Sequence[str] = DTYPES,
                   salt: str = "forward", offsets: Sequence[float] = OFFSETS) -> Outcome:
     """Ioffe & Szegedy Alg. 1/2 in torch's conventions: does ``impl`` stay within c*kappa*u?"""

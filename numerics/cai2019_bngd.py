@@ -23,14 +23,15 @@ from hypothesis import strategies as st
 from mpmath import iv
 
 from bnclaims.context import Context
-from bnclaims.tolerances import mp_rel_tol
+from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
 from numerics.intervals import certify_positive
 from numerics.search import run_property
 
 __all__ = [
-    "spd_cases", "rational_spd", "modified_kappa", "check_condition_number",
-    "ols_instance", "bngd_run", "check_bngd_any_lr", "LR_GRID",
+    "spd_cases", "rational_spd", "modified_kappa", "project_out", "certify_kappa_exceeds",
+    "check_condition_number",
+    "ols_instance", "bngd_run", "check_bngd_any_lr", "LR_GRID", "MIN_D", "EXCLUDED_DIMS_REASON",
 ]
 
 Mat = list[list[Fraction]]
@@ -97,8 +98,9 @@ def _to(M, x: Fraction):
 def modified_kappa(case: dict, sign: int, dps: int) -> tuple[Any, Any, int, list]:
     """kappa(H) (exact) and lambda_max / lambda_min^+ of the modified matrix (eigsy at dps).
 
-    An eigenvalue counts as zero when |lambda| <= 10^-(dps - 10) lambda_max (kappa(H) <= 1e12
-    keeps the true spectrum far above that). Returns (kappa_H, kappa_mod, zeros, eigenvectors).
+    An eigenvalue counts as zero when |lambda| <= 10^-(dps - g) lambda_max, g =
+    tol("cai.zero_eig_guard_digits") (kappa(H) <= 1e12 keeps the true spectrum far above that).
+    Returns (kappa_H, kappa_mod, zeros, eigenvectors).
     """
     h = rational_spd(case["eigs"], case["skew"])
     kappa_h = max(case["eigs"]) / min(case["eigs"])
@@ -108,7 +110,7 @@ def modified_kappa(case: dict, sign: int, dps: int) -> tuple[Any, Any, int, list
         ev, vecs = mpmath.eigsy(mpmath.matrix(mod))
         ev = [ev[i] for i in range(len(case["u"]))]
         top = max(abs(x) for x in ev)
-        cut = top * mpmath.mpf(10) ** (-(dps - 10))
+        cut = top * mpmath.mpf(10) ** (-(dps - int(tol("cai.zero_eig_guard_digits"))))
         nz = [(x, i) for i, x in enumerate(ev) if abs(x) > cut]
         hi, lo = max(nz), min(nz)
         vec = [[vecs[r, i] for r in range(len(ev))] for _, i in (hi, lo)]
@@ -120,21 +122,56 @@ def _exact(x) -> Fraction:
     return Fraction(int(man)) * (Fraction(2) ** int(exp))
 
 
+def project_out(y: Sequence[Fraction], u: Sequence[Fraction]) -> list[Fraction]:
+    """y - (u.y / u.u) u in exact rationals: the Euclidean projection of y onto u-perp."""
+    uu = sum((v * v for v in u), Fraction(0))
+    t = sum((a * b for a, b in zip(u, y)), Fraction(0)) / uu
+    return [a - t * b for a, b in zip(y, u)]
+
+
+def certify_kappa_exceeds(h: Mat, u: Sequence[Fraction], x: Sequence[Fraction], y: Sequence[Fraction],
+                          k_h: Fraction, sign: int, dps: int) -> dict[str, Any]:
+    """Certify kappa(mod) > k_h, mod = H + sign H u u^T H / u^T H u, from rational x, y (intervals).
+
+    R(v) = v^T mod v / v^T v. For any x, R(x) <= lambda_max(mod). y is first projected exactly
+    onto u-perp: for sign = -1, mod is PSD with kernel exactly span(u) (H* u = 0, rank d - 1), so
+    u-perp is its range and R(y') >= lambda_min^+; for sign = +1, mod is positive definite and
+    R(y') >= lambda_min for every y'. Either way R(x) - k_h R(y') > 0 proves
+    lambda_max / lambda_min^+ >= R(x) / R(y') > k_h. Without the projection a kernel component
+    of y would make R(y) < lambda_min^+ and the inequality would prove nothing for sign = -1.
+    """
+    yp = project_out(y, u)
+    if not any(yp):
+        return {"certified": False, "reason": "y is parallel to u (projection onto u-perp is 0)"}
+
+    def rq_gap(M, h, u, x, y):
+        mod = _modified(M, h, u, sign)
+
+        def rq(v):
+            return sum(v[i] * mod[i][j] * v[j] for i in range(len(v)) for j in range(len(v))) / sum(t * t for t in v)
+        return rq(x) - (M.mpf(k_h.numerator) / k_h.denominator) * rq(y)
+
+    cert = certify_positive(rq_gap, [h, list(u), list(x), yp], dps=dps).as_dict()
+    cert["y_projected_u_dot"] = str(sum((a * b for a, b in zip(u, yp)), Fraction(0)))
+    return cert
+
+
 def check_condition_number(ctx: Context, sign: int = -1) -> Outcome:
     """Cai, Li, Shen (2019): kappa* = lambda_max(H*) / lambda_min^+(H*) <= kappa(H), H* = H - H u u^T H / u^T H u.
 
-    ``sign = +1`` (a rank-one *update*) is the false twin. A violation is certified by Rayleigh
-    quotients of rational vectors in interval arithmetic: R(x) / R(y) > kappa(H) exactly.
+    ``sign = +1`` (a rank-one *update*) is the false twin. A violation is certified by
+    :func:`certify_kappa_exceeds`: Rayleigh quotients of rational vectors in interval arithmetic,
+    the lower one projected exactly onto u-perp, R(x) / R(y') > kappa(H).
     """
     n_cases = ctx.budget(25, 150, 600)
-    tol = mp_rel_tol(ctx.dps)
+    rtol = mp_rel_tol(ctx.dps)
     zeros_seen: set[int] = set()
 
     def evaluate(case: dict) -> tuple[Any, bool]:
         k_h, k_m, zeros, _ = modified_kappa(case, sign, ctx.dps)
         zeros_seen.add(zeros)
         ratio = k_m / _to(mpmath.mp, k_h)
-        return ratio, bool(ratio <= 1 + tol)
+        return ratio, bool(ratio <= 1 + rtol)
 
     rep = run_property(spd_cases(max_d=ctx.budget(4, 6, 8)), evaluate, max_examples=n_cases, seed=ctx.seed)
     evidence: dict[str, Any] = {"cases": rep.cases, "dps": ctx.dps, "seed": ctx.seed, "sign": sign,
@@ -149,36 +186,27 @@ def check_condition_number(ctx: Context, sign: int = -1) -> Outcome:
     x, y = ([_exact(v) for v in vec] for vec in vecs)
     h = rational_spd(case["eigs"], case["skew"])
     u = [Fraction(v) for v in case["u"]]
-
-    def rq_gap(M, h, u, x, y):
-        mod = _modified(M, h, u, sign)
-        def rq(v):
-            return sum(v[i] * mod[i][j] * v[j] for i in range(len(v)) for j in range(len(v))) / sum(t * t for t in v)
-        return rq(x) - k_h_iv(M) * rq(y)
-
-    def k_h_iv(M):
-        return M.mpf(k_h.numerator) / k_h.denominator
-
-    cert = certify_positive(rq_gap, [h, u, x, y], dps=ctx.dps)
+    cert = certify_kappa_exceeds(h, u, x, y, k_h, sign, ctx.dps)
     evidence.update({"counterexample": {"eigs": [str(v) for v in case["eigs"]], "skew": case["skew"],
                                         "u": case["u"]},
                      "shrunk": rep.shrunk is not None, "kappa_H": str(k_h), "kappa_modified": mpmath.nstr(k_m, 20),
-                     "certificate": cert.as_dict(),
-                     "certificate_meaning": "R(x) - kappa(H) R(y) > 0 for rational x, y, so kappa(mod) > kappa(H)"})
-    return Outcome(Verdict.REFUTED if cert.certified else Verdict.INCONCLUSIVE, scope, evidence)
+                     "certificate": cert,
+                     "certificate_meaning": ("R(x) - kappa(H) R(y') > 0 for rational x and y' = y projected "
+                                             "exactly onto u-perp, so kappa(mod) > kappa(H)")})
+    return Outcome(Verdict.REFUTED if cert["certified"] else Verdict.INCONCLUSIVE, scope, evidence)
 
 
 # ----------------------------------------------------------------------------- BNGD simulation
 
 #: Weight learning rates in units of the GD stability limit 2 / lambda_max.
 LR_GRID = (0.5, 1.0, 2.0, 10.0, 100.0)
-_CONVERGED = 1e-10
 #: Smallest dimension drawn. Pre-registered after a pilot: at d = 2, initial directions close to
 #: the saddle w ⟂_H w* (where a -> 0 and the w-gradient, proportional to a, vanishes) were still
 #: creeping at 60,000 steps (excess 1e-3 at 0.5 x 2/lambda_max for seed 3), i.e. undecidable
 #: within any fixed budget; for d >= 5 a random w0 is far from that saddle.
 MIN_D = 5
-_DIVERGED = 1e8
+#: Why d <= 4 is excluded, stated in the scope and the evidence of every run.
+EXCLUDED_DIMS_REASON = "d <= 4 excluded: near-saddle starts do not finish within the budget (pilot)"
 
 
 def ols_instance(d: int, kappa: float, seed: int) -> dict[str, np.ndarray]:
@@ -227,7 +255,8 @@ def bngd_run(inst: dict, eps: np.ndarray, eps_a: float, steps: int) -> dict[str,
                 nh = np.sqrt(np.einsum("kd,kd->k", w, w @ h))
                 c = (w @ g) / nh
                 ex = 0.5 * ((a - c) ** 2 + (c2 - c**2))
-                if np.all(ex < _CONVERGED / 100) or np.any(~np.isfinite(ex) | (ex > _DIVERGED)):
+                done = ex < tol("cai.converged_excess") * tol("cai.early_stop_factor")
+                if np.all(done) or np.any(~np.isfinite(ex) | (ex > tol("cai.diverged_excess"))):
                     break
     return {"w": w, "a": a, "excess_f64": ex, "steps": t}
 
@@ -235,7 +264,8 @@ def bngd_run(inst: dict, eps: np.ndarray, eps_a: float, steps: int) -> dict[str,
 def _gd_diverges_certified(inst: dict, eps_units: float, dps: int, max_steps: int = 200) -> dict[str, Any]:
     """GD on OLS, w <- w - eps (H w - g), eps = eps_units * 2 / lambda_max, in interval arithmetic.
 
-    Certificate: the excess 1/2 (w - w*)^T H (w - w*) exceeds 10^6 times its initial value.
+    Certificate: the excess 1/2 (w - w*)^T H (w - w*) exceeds tol("cai.gd_divergence_growth")
+    (10^6) times its initial value.
     For a symmetric iteration matrix I - eps H that commutes with H, growth of the H-norm of
     the error is only possible through an eigenvalue of modulus > 1, so the error then grows
     geometrically without bound: divergence.
@@ -262,7 +292,7 @@ def _gd_diverges_certified(inst: dict, eps_units: float, dps: int, max_steps: in
             _, he = excess(e)
             e = [e[i] - ev * he[i] for i in range(d)]  # grad = H w - g = H (w - w*)
             et, _ = excess(e)
-            if et.a > 10**6 * e0.b:
+            if et.a > tol("cai.gd_divergence_growth") * e0.b:
                 return {"certified": True, "steps": t, "eps": str(eps), "initial_excess_hi": mpmath.nstr(e0.b, 8),
                         "excess_lo": mpmath.nstr(et.a, 8)}
         return {"certified": False, "steps": max_steps, "eps": str(eps)}
@@ -321,9 +351,10 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
     """Cai, Li, Shen (2019), abstract / main theorem: BNGD on OLS converges for any weight lr eps > 0.
 
     Holds iff on every drawn instance (d up to 20, kappa(H) = 100) BNGD with a-rate ``eps_a``
-    reaches excess loss < 1e-10 (evaluated in mpmath at ctx.dps from the float64 iterate) for
-    every eps in LR_GRID x 2 / lambda_max within the step budget, and GD is certified to diverge
-    at the grid points above its limit. The twin (eps_a = 2.5, outside (0, 1]) fails; its
+    reaches excess loss < tol("cai.converged_excess") = 1e-10 (evaluated in mpmath at ctx.dps from
+    the float64 iterate) for every eps in LR_GRID x 2 / lambda_max within the step budget, and GD is
+    certified to diverge at the grid points above its limit. Dimensions d < MIN_D are not drawn
+    (EXCLUDED_DIMS_REASON; the scope says so). The twin (eps_a = 2.5, outside (0, 1]) fails; its
     divergence is certified in interval arithmetic from the shrunk instance.
     """
     steps = ctx.budget(300000, 300000, 1000000)
@@ -352,7 +383,7 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
         top = max(exs)
         if top >= worst["excess"]:
             worst.update(excess=top, spec=spec, steps=run["steps"])
-        return top, bool(top < _CONVERGED)
+        return top, bool(top < tol("cai.converged_excess"))
 
     rep = run_property(_instances(max_d), evaluate, max_examples=n_inst, seed=ctx.seed,
                        shrink_examples=ctx.budget(30, 60, 200))
@@ -361,18 +392,21 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
     gd_ok = all(v["certified"] for v in gd.values())
     evidence: dict[str, Any] = {
         "instances": rep.cases, "step_budget": steps, "lr_grid_units_of_2_over_lmax": list(LR_GRID),
-        "eps_a": eps_a, "kappa": kappa, "converged_below": _CONVERGED, "dps": ctx.dps, "seed": ctx.seed,
+        "eps_a": eps_a, "kappa": kappa, "converged_below": tol("cai.converged_excess"), "dps": ctx.dps,
+        "seed": ctx.seed, "min_d": MIN_D, "excluded_dims": EXCLUDED_DIMS_REASON,
         "max_final_excess": mpmath.nstr(worst["excess"], 5), "worst_instance": worst.get("spec"),
         "gd_divergence_certificates": gd}
-    scope = (f"{rep.cases} instances, d in {MIN_D}..{max_d}, ||w0||_H = 1, kappa(H) = {kappa:g}, eps in {list(LR_GRID)} x 2/lambda_max, "
-             f"eps_a = {eps_a}, budget {steps} steps, excess < {_CONVERGED:g} (float64 run, excess at {ctx.dps} digits)")
+    scope = (f"{rep.cases} instances, d in {MIN_D}..{max_d}, ||w0||_H = 1, kappa(H) = {kappa:g}, "
+             f"eps in {list(LR_GRID)} x 2/lambda_max, eps_a = {eps_a}, budget {steps} steps, "
+             f"excess < {tol('cai.converged_excess'):g} (float64 run, excess at {ctx.dps} digits); "
+             f"{EXCLUDED_DIMS_REASON}")
     if not rep.violated:
         verdict = Verdict.HOLDS if gd_ok else Verdict.INCONCLUSIVE
         return Outcome(verdict, scope, evidence)
     spec = rep.shrunk if rep.shrunk is not None else rep.violation
     inst = ols_instance(spec["d"], kappa, spec["seed"])
     run = bngd_run(inst, grid * 2 / inst["lmax"], eps_a, steps)
-    bad = [u for u, e in zip(LR_GRID, run["excess_f64"]) if not (e < _CONVERGED)]
+    bad = [u for u, e in zip(LR_GRID, run["excess_f64"]) if not (e < tol("cai.converged_excess"))]
     cert = _bngd_diverges_certified(inst, bad[0], eps_a, ctx.dps) if bad else {"certified": False}
     evidence.update({"counterexample": spec, "shrunk": rep.shrunk is not None, "failing_lr_units": bad,
                      "divergence_certificate": cert})

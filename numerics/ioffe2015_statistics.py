@@ -32,7 +32,8 @@ from numerics.strategies import BNCase, bn_cases
 
 __all__ = [
     "Dist", "dists", "batch_variance_moments", "unbiased_coeff", "twin_unbiased_coeff",
-    "check_unbiased_population_variance", "finite_population_enumeration", "EmaCase", "ema_cases",
+    "check_unbiased_population_variance", "finite_population_enumeration", "keras_momentum",
+    "twin_keras_momentum", "torch_update", "keras_update", "EmaCase", "ema_cases",
     "ema_errors", "monte_carlo_ema", "check_running_average", "check_inference_affine",
     "on_batch_inference_affine",
 ]
@@ -162,32 +163,59 @@ def finite_population_enumeration() -> dict:
 
 
 # --- C13 ----------------------------------------------------------------------------------------
+def keras_momentum(p: Fraction) -> Fraction:
+    """C13: the Keras momentum (retained fraction) that reproduces torch momentum p is 1 - p."""
+    return 1 - p
+
+
+def twin_keras_momentum(p: Fraction) -> Fraction:
+    """False twin: torch's momentum p passed to Keras unchanged."""
+    return p
+
+
+def torch_update(r: Any, v: Any, p: Any) -> Any:
+    """``pytorch_batchnorm_docs``: running <- (1 - momentum) running + momentum observed."""
+    return (1 - p) * r + p * v
+
+
+def keras_update(r: Any, v: Any, c: Any) -> Any:
+    """``keras_batchnorm_docs``: moving <- moving momentum + observed (1 - momentum)."""
+    return c * r + (1 - c) * v
+
+
 @dataclass(frozen=True)
 class EmaCase:
-    """A distribution for v_t = sigma_B^2, a retained fraction c, a step t and r_0."""
+    """A distribution for v_t = sigma_B^2, a retained fraction c, a step t, r_0 and a torch momentum p."""
 
     dist: Dist
     c: Fraction
     t: int
     r0: Fraction
+    p: Fraction = Fraction(1, 10)
 
     def describe(self) -> dict:
-        return {**self.dist.describe(), "c": str(self.c), "t": self.t, "r0": str(self.r0)}
+        return {**self.dist.describe(), "c": str(self.c), "t": self.t, "r0": str(self.r0),
+                "torch_momentum": str(self.p)}
+
+
+_TORCH_MOMENTA = (Fraction(1, 10), Fraction(1, 100), Fraction(1, 2), Fraction(1, 1000), Fraction(3, 10))
 
 
 @st.composite
 def ema_cases(draw, max_m: int = 300) -> EmaCase:
     c = draw(st.sampled_from((Fraction(9, 10), Fraction(99, 100), Fraction(1, 2), Fraction(999, 1000))))
     return EmaCase(draw(dists(max_m=max_m)), c, draw(st.integers(0, 400)),
-                   Fraction(draw(st.integers(-5, 5))))
+                   Fraction(draw(st.integers(-5, 5))), draw(st.sampled_from(_TORCH_MOMENTA)))
 
 
-def ema_errors(M, e: EmaCase, limit_coeff=unbiased_coeff) -> list:
+def ema_errors(M, e: EmaCase, limit_coeff=unbiased_coeff, torch_to_keras=keras_momentum) -> list:
     """[unrolled E r_t - closed form, unrolled Var r_t - closed form, torch - Keras update].
 
     Closed forms: E r_t = c^t r0 + (1-c^t) limit_coeff(m) sigma^2 and Var r_t =
     (1-c)/(1+c)(1-c^{2t}) Var v; the unrolled sums use E v, Var v from exact enumeration.
-    The torch update (p = 1 - c) and the Keras update (momentum c) run on the same v sequence.
+    Third: the documented torch rule with the drawn torch momentum p and the documented Keras
+    rule with momentum torch_to_keras(p) (the mapping under test, used on the Keras side only)
+    run from r0 on the same v sequence for min(t, 50) + 1 steps.
     """
     e1, e2, var = batch_variance_moments(M, e.dist)
     c = M.mpf(e.c.numerator) / e.c.denominator
@@ -198,11 +226,13 @@ def ema_errors(M, e: EmaCase, limit_coeff=unbiased_coeff) -> list:
     varv = e2 - e1 * e1
     var_unrolled = (1 - c) ** 2 * M.fsum([c ** (2 * (e.t - k)) for k in range(1, e.t + 1)]) * varv
     var_closed = (1 - c) / (1 + c) * (1 - c ** (2 * e.t)) * varv
-    p = 1 - c
+    p = M.mpf(e.p.numerator) / e.p.denominator
+    ck = torch_to_keras(e.p)
+    ck = M.mpf(ck.numerator) / ck.denominator
     rt = rk = r0
-    for k in range(min(e.t, 50)):
-        v = e1 * (k % 3) / 2  # a deterministic, varying sequence of inputs
-        rt, rk = (1 - p) * rt + p * v, c * rk + (1 - c) * v
+    for k in range(min(e.t, 50) + 1):
+        v = e1 * ((k + 1) % 3) / 2  # a deterministic, varying sequence of inputs (first one nonzero)
+        rt, rk = torch_update(rt, v, p), keras_update(rk, v, ck)
     scale = abs(r0) + var + abs(e1)
     return [(mean_unrolled - mean_closed) / scale, (var_unrolled - var_closed) / (abs(varv) + var * var),
             (rt - rk) / scale]
@@ -239,21 +269,23 @@ def monte_carlo_ema(ctx: Context, limit_coeff=unbiased_coeff) -> dict:
     return out
 
 
-def check_running_average(ctx: Context, limit_coeff=unbiased_coeff) -> Outcome:
-    """C13 (seed 001; torch/Keras docs): EMA conventions, E r_t, Var r_t, and the biased-variance
-    limit limit_coeff(m) sigma^2: exact enumeration at ctx.dps plus a seeded Monte Carlo."""
+def check_running_average(ctx: Context, limit_coeff=unbiased_coeff, torch_to_keras=keras_momentum) -> Outcome:
+    """C13 (seed 001; torch/Keras docs): the torch -> Keras momentum mapping torch_to_keras, E r_t,
+    Var r_t, and the biased-variance limit limit_coeff(m) sigma^2: exact enumeration at ctx.dps
+    plus a seeded Monte Carlo."""
     def evaluate(e: EmaCase):
         with mpmath.workdps(ctx.dps):
-            err = max(abs(x) for x in ema_errors(mpmath.mp, e, limit_coeff))
+            err = max(abs(x) for x in ema_errors(mpmath.mp, e, limit_coeff, torch_to_keras))
             return err, bool(err <= mp_rel_tol(ctx.dps))
 
     def certify(M, e: EmaCase):
-        errs = ema_errors(M, e, limit_coeff)
+        errs = ema_errors(M, e, limit_coeff, torch_to_keras)
         with mpmath.workdps(ctx.dps):
-            j = max(range(3), key=lambda i: abs(ema_errors(mpmath.mp, e, limit_coeff)[i]))
+            j = max(range(3), key=lambda i: abs(ema_errors(mpmath.mp, e, limit_coeff, torch_to_keras)[i]))
         return errs[j]
     out = _prop(ctx, ema_cases(max_m=60), ema_cases(max_m=6), evaluate, certify, "bn.ema",
-                "2/3-atom v laws, m in 2..60, c in {1/2, 9/10, 99/100, 999/1000}, t in 0..400",
+                "2/3-atom v laws, m in 2..60, c in {1/2, 9/10, 99/100, 999/1000}, t in 0..400, "
+                "torch momentum p in {1/1000, 1/100, 1/10, 3/10, 1/2} vs Keras momentum torch_to_keras(p)",
                 ctx.budget(6, 40, 150))
     mc = monte_carlo_ema(ctx, limit_coeff)
     out.evidence["monte_carlo"] = mc

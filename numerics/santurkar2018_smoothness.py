@@ -12,10 +12,11 @@ from fractions import Fraction
 import mpmath
 
 from bnclaims.context import Context
-from bnclaims.tolerances import mp_rel_tol
-from bnclaims.verdicts import Outcome, Verdict
+from bnclaims.tolerances import tol
+from bnclaims.verdicts import Outcome
 from numerics import bn_mp, intervals, strategies
-from numerics.bn_jacobian import _fr, _mp_case, _user, projection_grad, property_check, reference_grad
+from numerics.bn_jacobian import (JetContext, _fr, _mp_case, def_grad, property_check, reference_grad, user_check,
+                                  work_dps)
 
 __all__ = ["thm41_rhs", "check_thm41", "check_thm42", "on_batch_thm41"]
 
@@ -30,27 +31,42 @@ def thm41_rhs(M, y, g, gamma, eps, sqrt_m: bool = False, last_num: int = 1):
     return gamma**2 / s2 * (bn_mp.dot(M, g, g) - M.fsum(g) ** 2 / m - c * bn_mp.dot(M, g, yh) ** 2)
 
 
-def check_thm41(ctx: Context, sqrt_m: bool = False, last_num: int = 1) -> Outcome:
-    """Thm 4.1: eps = 0 equality (1/m) resp. ``||grad||^2 <= RHS`` (any eps, sigma^2 -> s^2)."""
-    tol = mp_rel_tol(ctx.dps)
+def _thm41_err(n2, rhs, y, g, ga, e, equality: bool):
+    """|n2 - rhs| (equality) or the excess max(n2 - rhs, 0), relative to gamma^2/s^2 ||g||^2."""
+    scale = ga**2 / (bn_mp.batch_stats(mpmath.mp, y)[1] + e) * bn_mp.dot(mpmath.mp, g, g)
+    d = abs(n2 - rhs) if equality else max(n2 - rhs, 0)
+    return d / scale if scale != 0 else d
 
+
+def _thm41_cert(sqrt_m: bool, last_num: int):
+    """Certify ``||J^T g||^2 - RHS`` != 0 (equality) resp. > 0, ``J^T g`` from dual numbers (BN definition)."""
+    def cert(args: list, dps: int) -> intervals.Certificate:
+        equality = args[3] == 0 and not sqrt_m
+
+        def f(M, y, g, ga, e):
+            grad = def_grad(M, y, g, ga, e)
+            return M.fsum([v * v for v in grad]) - thm41_rhs(M, y, g, ga, e, sqrt_m, last_num)
+        return (intervals.certify_nonzero if equality else intervals.certify_positive)(f, args, dps=dps)
+    return cert
+
+
+def check_thm41(ctx: Context, sqrt_m: bool = False, last_num: int = 1) -> Outcome:
+    """Thm 4.1: eps = 0 equality (c/m) resp. ``||grad||^2 <= RHS`` (eps > 0 with sigma^2 -> s^2; 1/sqrt(m)).
+
+    The ``1/sqrt(m)`` statement is made at eps = 0 only: its search draws eps = 0 exclusively and
+    a counterexample must have eps = 0 exactly (checked on the exact case before REFUTED).
+    """
     def err(c):
         y, g, ga, e = _mp_case(c)
-        n2 = bn_mp.dot(mpmath.mp, *(2 * [reference_grad(y, g, ga, e, ctx.dps)]))
+        n2 = bn_mp.dot(mpmath.mp, *(2 * [reference_grad(y, g, ga, e, mpmath.mp.dps)]))
         rhs = thm41_rhs(mpmath.mp, y, g, ga, e, sqrt_m, last_num)
-        scale = ga**2 / (bn_mp.batch_stats(mpmath.mp, y)[1] + e) * bn_mp.dot(mpmath.mp, g, g) or 1
-        if c.eps == 0 and not sqrt_m:
-            return abs(n2 - rhs) / scale           # equality
-        return max(n2 - rhs, 0) / scale           # inequality: only an excess counts
+        return _thm41_err(n2, rhs, y, g, ga, e, c.eps == 0 and not sqrt_m)
 
-    def cert(c):
-        def f(M, y, g, ga, e):
-            grad = projection_grad(M, y, g, ga, e)
-            d = M.fsum([v * v for v in grad]) - thm41_rhs(M, y, g, ga, e, sqrt_m, last_num)
-            return d if (sqrt_m or c.eps != 0) else d * d
-        return intervals.certify_positive(f, _fr(c), dps=ctx.dps)
-
-    return property_check(ctx, name="Thm 4.1 gradient norm", error=err, certify=cert)
+    cert = _thm41_cert(sqrt_m, last_num)
+    return property_check(ctx, name="Thm 4.1 gradient norm", error=err,
+                          certify=lambda c: cert(_fr(c), work_dps(c.y, c.eps, ctx.dps)),
+                          eps_values=(Fraction(0),) if sqrt_m else strategies.EPS_VALUES,
+                          hypotheses=lambda c: c.eps == 0 or not sqrt_m)
 
 
 def _loss(M, z, a):
@@ -60,11 +76,34 @@ def _loss(M, z, a):
     return lin + quad + M.fsum([ai * zi**3 for ai, zi in zip(a, z)]) / 6
 
 
+def _thm42_def_residual(M, y, a, ga, e, sign: int):
+    """LHS - RHS of Thm 4.2 with every derivative from jets through the definitions of BN and ``L``.
+
+    ``v_j = d/dt Lhat(y + t e_j)`` (dual numbers), ``v^T Hess v = 2 [t^2] Lhat(y + t v)`` and
+    ``v^T H v = 2 [t^2] L(z + t v)`` (hyper-dual, order-2 jets), ``g_j = d/dt L(z + t e_j)``.
+    """
+    m = len(y)
+    J1, J2 = JetContext(M, 1), JetContext(M, 2)
+    units = [[int(i == j) for i in range(m)] for j in range(m)]
+
+    def lhat(J, path):
+        return _loss(J, bn_mp.bn_forward(J, path, J.const(ga), 0, J.const(e)), [J.const(x) for x in a])
+    v = [lhat(J1, J1.path(y, u)).c[1] for u in units]
+    lhs = 2 * lhat(J2, J2.path(y, v)).c[2]
+    z = bn_mp.bn_forward(M, y, ga, 0, e)
+    vhv = 2 * _loss(J2, J2.path(z, v), [J2.const(x) for x in a]).c[2]
+    g = [_loss(J1, J1.path(z, u), [J1.const(x) for x in a]).c[1] for u in units]
+    var = bn_mp.batch_stats(M, y)[1]
+    q = bn_mp.dot(M, g, bn_mp.normalize(M, y, e))
+    return lhs - (ga**2 / var * vhv + sign * ga / (m * var) * q * bn_mp.dot(M, v, v))
+
+
 def check_thm42(ctx: Context, sign: int = -1) -> Outcome:
-    """Thm 4.2 (first form, eps = 0) as an equality, all derivatives by numerical differentiation."""
+    """Thm 4.2 (first form, eps = 0) as an equality, all derivatives by numerical differentiation;
+    a violation is certified with hyper-dual numbers in interval arithmetic (:func:`_thm42_def_residual`)."""
     def parts(c):
         y, a, ga, e = _mp_case(c)
-        dps = ctx.dps
+        dps = mpmath.mp.dps
         lhat = lambda yy: _loss(mpmath.mp, bn_mp.bn_forward(mpmath.mp, yy, ga, 0, e), a)  # noqa: E731
         v = bn_mp.mp_gradient(lhat, y, dps)
         nv = mpmath.sqrt(bn_mp.dot(mpmath.mp, v, v))
@@ -74,7 +113,7 @@ def check_thm42(ctx: Context, sign: int = -1) -> Outcome:
         z = bn_mp.bn_forward(mpmath.mp, y, ga, 0, e)
         g = bn_mp.mp_gradient(lambda zz: _loss(mpmath.mp, zz, a), z, dps)
         sig = mpmath.sqrt(bn_mp.batch_stats(mpmath.mp, y)[1])   # t-scale of BN along y: sigma
-        with mpmath.workdps(dps + 20):
+        with mpmath.workdps(dps + int(tol("mp.diff_guard_digits"))):
             lhs = mpmath.diff(lambda t: lhat([yi + t * sig * ui for yi, ui in zip(y, u)]), 0, 2) * nv**2 / sig**2
             vhv = mpmath.diff(lambda t: _loss(mpmath.mp, [zi + t * ui for zi, ui in zip(z, u)], a), 0, 2) * nv**2
         mu, var = bn_mp.batch_stats(mpmath.mp, y)
@@ -88,28 +127,18 @@ def check_thm42(ctx: Context, sign: int = -1) -> Outcome:
         return abs(d) / sc if sc else abs(d)
 
     def cert(c):
-        # By the proved equality (theory/santurkar2018_smoothness.py) the claimed minus the true
-        # right-hand side is (sign + 1) gamma <g,yhat> ||v||^2 / (m sigma^2); enclose it.
-        def f(M, y, a, ga, e):
-            z = bn_mp.bn_forward(M, y, ga, 0, e)
-            w = M.fsum([zi / (i + 1) for i, zi in enumerate(z)])
-            g = [ai + w / (i + 1) + ai * zi**2 / 2 for i, (ai, zi) in enumerate(zip(a, z))]
-            v = projection_grad(M, y, g, ga, e)
-            var = bn_mp.batch_stats(M, y)[1]
-            q = bn_mp.dot(M, g, bn_mp.normalize(M, y, e))
-            return (sign + 1) * ga * q * bn_mp.dot(M, v, v) / (len(y) * var)
-        return intervals.certify_nonzero(f, _fr(c), dps=ctx.dps)
+        return intervals.certify_nonzero(lambda M, y, a, ga, e: _thm42_def_residual(M, y, a, ga, e, sign), _fr(c),
+                                         dps=work_dps(c.y, c.eps, ctx.dps))
 
     return property_check(ctx, name="Thm 4.2 quadratic form", error=err, certify=cert,
                           eps_values=(Fraction(0),), max_m=(8, 40), n=(6, 25))
 
 
 def on_batch_thm41(y, eps, gamma, g, ctx: Context) -> Outcome:
-    """Thm 4.1 on user data: ||grad||^2 vs the 1/m right-hand side (equality at eps = 0)."""
-    with mpmath.workdps(ctx.dps):
-        yy, gg, ga, e = _user(y, eps, gamma, g)
-        n2 = bn_mp.dot(mpmath.mp, *(2 * [reference_grad(yy, gg, ga, e, ctx.dps)]))
+    """Thm 4.1 on user data: ||J^T g||^2 (dual numbers) vs the 1/m right-hand side (equality at eps = 0)."""
+    def error(yy, gg, ga, e):
+        n2 = bn_mp.dot(mpmath.mp, *(2 * [def_grad(mpmath.mp, yy, gg, ga, e)]))
         rhs = thm41_rhs(mpmath.mp, yy, gg, ga, e)
-        ok = abs(n2 - rhs) <= mp_rel_tol(ctx.dps) * max(abs(rhs), 1) if e == 0 else n2 <= rhs + mp_rel_tol(ctx.dps) * abs(rhs)
-        return Outcome(Verdict.HOLDS if ok else Verdict.REFUTED, f"user batch, m = {len(y)}, {ctx.dps} digits",
-                       evidence={"grad_sq_norm": mpmath.nstr(n2, 30), "rhs": mpmath.nstr(rhs, 30)})
+        return _thm41_err(n2, rhs, yy, gg, ga, e, e == 0), {"grad_sq_norm": mpmath.nstr(n2, 30),
+                                                           "rhs": mpmath.nstr(rhs, 30)}
+    return user_check(y, eps, gamma, g, ctx, error=error, certify=_thm41_cert(False, 1))

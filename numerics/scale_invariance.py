@@ -148,23 +148,28 @@ def lhs_rhs_with_eps_twin(M, c: ScaleCase):
 
 
 def lhs_rhs_grad(M, c: ScaleCase, exponent: int = -1):
-    """C10: [<grad L(aw), v>, <grad L(w), w>] against [a^exponent <grad L(w), v>, 0], L = g . z."""
+    """C10: [<grad L(aw), v>, <grad L(w), w>] against [a^exponent <grad L(w), v>, 0], L = g . z.
+
+    BN is evaluated at the case's eps (the claim's strategies draw eps = 0 only; eps > 0 plants a
+    known violation of <grad, w> = 0, used by the tests). In ``mpmath.iv`` both components are
+    returned unscaled (the certificate only needs the sign of a difference).
+    """
     b = c.bn
     g = _conv(M, b.g)
-    gam, be = _conv(M, [b.gamma])[0], _conv(M, [b.beta])[0]
+    gam, be, eps = _conv(M, [b.gamma])[0], _conv(M, [b.beta])[0], _conv(M, [b.eps])[0]
     y, u = _conv(M, b.y), _conv(M, c.u)
     a = _conv(M, [c.a])[0]
     def dl(z):
         return M.fsum([gi * zi.d for gi, zi in zip(g, z)])
-    at_aw = dl(bn_dual(M, _conv(M, [c.a * v for v in b.y]), u, gam, be, 0))
-    at_w = dl(bn_dual(M, y, u, gam, be, 0))
-    ortho = dl(bn_dual(M, y, y, gam, be, 0))
+    at_aw = dl(bn_dual(M, _conv(M, [c.a * v for v in b.y]), u, gam, be, eps))
+    at_w = dl(bn_dual(M, y, u, gam, be, eps))
+    ortho = dl(bn_dual(M, y, y, gam, be, eps))
     # scale of <grad, w>: |gamma| ||g|| ||y|| / sigma bounds it; normalise so 0 compares relatively
     nrm = abs(gam) * M.sqrt(M.fsum([x * x for x in g])) * M.sqrt(M.fsum([x * x for x in y]))
     sd = M.sqrt(M.fsum([(v - M.fsum(y) / len(y)) ** 2 for v in y]) / len(y))
     want = a**exponent * at_w
-    if M is mpmath.iv:  # certificate: the raw difference of the directional derivatives
-        return [at_aw], [want], 1
+    if M is mpmath.iv:  # certificate: the raw differences, both components (j = 0 or 1)
+        return [at_aw, ortho], [want, 0 * ortho], 1
     # |<grad L(w), v>| <= N_w = |gamma| ||g|| ||u|| / sigma and |<grad L(aw), v>| <= N_w / |a|:
     # errors are measured on the larger natural scale of the two sides (absolute after scaling)
     n_w = abs(gam) * M.sqrt(M.fsum([x * x for x in g])) * M.sqrt(M.fsum([x * x for x in u])) / sd

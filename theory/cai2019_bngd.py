@@ -164,28 +164,58 @@ def prove_condition_number_bound(ctx: Context, sign: int = -1, dims: tuple[int, 
         verdict = Verdict.INCONCLUSIVE
     d_top = max(dims)
     example = patterns[min(dims)]["values"]
+    sgn = "-" if sign < 0 else "+"
+    kernel_ok = all(v["kernel"] for v in structure.values())
+    fact_ok = all(v["factorization"] and v["projector_idempotent"] for v in structure.values())
+    steps = [(f"Rank-one {'downdate' if sign < 0 else 'update'}; w = H^{{1/2}} u and P_w = w w^T / w^T w"
+              + (" (factorization verified symbolically, d = 2, 3)." if fact_ok else " (factorization FAILED)."),
+              r"H" + sgn + r"\frac{Huu^\top H}{u^\top Hu}=H^{1/2}(I" + sgn + r"P_w)H^{1/2}")]
+    if kernel_ok:
+        steps += [("u spans the kernel: H* is PSD of rank d-1; its non-zero spectrum is that of the "
+                   "compression of H to w^perp.",
+                   r"H^*u=0,\quad\operatorname{spec}^+(H^*)=\operatorname{spec}\big((I-P_w)H(I-P_w)|_{w^\perp}\big)")]
+    else:
+        steps += [("u is not in the kernel: the rank-one term adds to H, so no eigenvalue is removed.",
+                   r"\Big(H" + sgn + r"\frac{Huu^\top H}{u^\top Hu}\Big)u=2Hu\neq0")]
+    steps += [("Characteristic polynomial for diagonal H = diag(l_1 < ... < l_d), all u_k != 0 (matrix "
+               "determinant lemma).",
+               r"p(t)=\prod_j(t-l_j)" + ("+" if sign < 0 else "-")
+               + r"\frac1c\sum_k l_k^2u_k^2\prod_{j\ne k}(t-l_j)")]
+    signs_by_d = ", ".join(f"d = {d}: {p['signs']}" for d, p in sorted(patterns.items()))
+    if interlace_ok:
+        steps += [(f"At the eigenvalues of H the signs alternate and p(0) = 0 ({signs_by_d}; d = {min(dims)} "
+                   "shown): one root per gap, one at 0.", r",\ ".join(sp.latex(v) for v in example)),
+                  ("Interlacing gives the bound.",
+                   r"\lambda_{\min}(H)\le\lambda^+_{\min}(H^*)\le\lambda_{\max}(H^*)\le\lambda_{\max}(H)"
+                   r"\ \Rightarrow\ \kappa^*\le\kappa")]
+    else:
+        failed = [d for d, p in sorted(patterns.items())
+                  if not (p["p0_zero"] and p["lemma_matches"] and p["alternating"] and p["top_positive"])]
+        steps += [(f"The interlacing step fails for d = {failed} (signs at l_1..l_d: {signs_by_d}; p(0) = 0: "
+                   f"{[patterns[d]['p0_zero'] for d in failed]}); d = {min(dims)} values shown.",
+                   r",\ ".join(sp.latex(v) for v in example))]
+        if counterexample is not None:
+            steps += [("Exact counterexample to the bound.",
+                       r"H=" + counterexample["H"].replace("diag", r"\operatorname{diag}") + r",\ u="
+                       + sp.latex(sp.Matrix(counterexample["u"]).T) + r":\ \kappa="
+                       + sp.latex(sp.sympify(counterexample["kappa_modified"])) + r">"
+                       + sp.latex(sp.sympify(counterexample["kappa_H"])) + r"=\kappa(H)")]
     return Outcome(
         verdict=verdict,
         scope=(f"structure (H* u = 0, H* = H^(1/2)(I - P_w)H^(1/2)) symbolic for general symmetric "
-               f"H^(1/2) in d = 2, 3; interlacing by the characteristic polynomial, symbolic eigenvalues "
-               f"and u, d = {', '.join(map(str, dims))}; general d by the stated Courant-Fischer / "
-               f"determinant-lemma argument (not machine-checked beyond d = {d_top})"),
+               f"H^(1/2) in d = 2, 3; interlacing by the characteristic polynomial for d = "
+               f"{', '.join(map(str, dims))} (machine-checked up to d = {d_top}), assuming distinct eigenvalues "
+               f"l_1 < ... < l_d and all u_k != 0 in the eigenbasis (symbols e_k > 0, v_k = u_k^2 > 0); "
+               f"coinciding eigenvalues or some u_k = 0 by continuity of eigenvalues, and general d by the "
+               f"stated Courant-Fischer / determinant-lemma argument, neither machine-checked"),
         evidence={"sign": sign, "structure": {str(d): v for d, v in structure.items()},
                   "charpoly": {str(d): {k: p[k] for k in ("p0_zero", "lemma_matches", "signs", "alternating",
                                                           "top_positive")}
                                for d, p in patterns.items()},
+                  "assumptions": ["distinct eigenvalues (char-poly step)", "all u_k != 0 (char-poly step)",
+                                  f"d <= {d_top} machine-checked"],
                   "counterexample": counterexample},
-        steps=[("Rank-one downdate; w = H^{1/2} u and P_w = w w^T / w^T w.",
-                r"H^*=H-\frac{Huu^\top H}{u^\top Hu}=H^{1/2}(I-P_w)H^{1/2},\quad H^*u=0"),
-               ("H* is PSD of rank d-1; its non-zero spectrum is that of the compression of H to w^perp.",
-                r"\operatorname{spec}^+(H^*)=\operatorname{spec}\big((I-P_w)H(I-P_w)|_{w^\perp}\big)"),
-               ("Characteristic polynomial for diagonal H (matrix determinant lemma).",
-                r"p(t)=\prod_j(t-l_j)+\frac1c\sum_k l_k^2u_k^2\prod_{j\ne k}(t-l_j)=\frac tc\sum_k l_ku_k^2\prod_{j\ne k}(t-l_j)"),
-               ("At the eigenvalues of H (d = 2 shown), the signs alternate: one root per gap, one at 0.",
-                r",\ ".join(sp.latex(v) for v in example)),
-               ("Interlacing gives the bound.",
-                r"\lambda_{\min}(H)\le\lambda^+_{\min}(H^*)\le\lambda_{\max}(H^*)\le\lambda_{\max}(H)"
-                r"\ \Rightarrow\ \kappa^*\le\kappa")],
+        steps=steps,
         exprs={f"p_at_l_{k + 1}_d{min(dims)}": v for k, v in enumerate(example)},
     )
 

@@ -162,9 +162,10 @@ def prove_vanishing_term(ctx: Context, power: int = 1) -> Outcome:
     indexed = _indexed_term(power)
     term = sp.simplify(dsig2 * indexed)
     algebra = None
-    if power in (1, 2):
+    if power in (1, 2):   # the whole product, dL/dsigma^2 from the staged formula (not a free symbol)
         c = A.Y - A.ONE * A.mu
-        algebra = sp.factor(dsig2 * (A.dot(A.ONE, c) if power == 1 else A.dot(c, c)) * -2 / A.m)
+        dsig2_alg = A.dot(A.G * A.gamma, c) * STAGED.sigma2_coeff * A.s**STAGED.s_power
+        algebra = sp.factor(sp.cancel(dsig2_alg * (A.dot(A.ONE, c) if power == 1 else A.dot(c, c)) * -2 / A.m))
     explicit = {}
     for mm in range(2, ctx.budget(4, 8, 8) + 1):
         unit = A.explicit_unit(mm)
@@ -173,7 +174,9 @@ def prove_vanishing_term(ctx: Context, power: int = 1) -> Outcome:
               f"\\frac{{\\partial L}}{{\\partial\\sigma^2}}\\,\\frac1m\\sum_i -2(y_i-\\mu)^{{{power}}} = {sp.latex(term)}")]
     exprs = {"indexed_term": term}
     if algebra is not None:
-        steps.append(("Inner-product algebra: $\\langle\\mathbf 1,\\mathbf 1\\rangle=m$, $\\langle\\mathbf 1,y\\rangle=m\\mu$.",
+        steps.append(("Inner-product algebra, the whole product with $\\partial L/\\partial\\sigma^2="
+                      "-\\frac12 s^{-3}\\langle\\gamma g, y-\\mu\\mathbf 1\\rangle$: "
+                      "$\\langle\\mathbf 1,\\mathbf 1\\rangle=m$, $\\langle\\mathbf 1,y\\rangle=m\\mu$.",
                       f"= {sp.latex(algebra)}"))
         exprs["algebra_term"] = algebra
     if term == 0 and (algebra is None or algebra == 0) and all(explicit.values()):
@@ -184,13 +187,16 @@ def prove_vanishing_term(ctx: Context, power: int = 1) -> Outcome:
         unit = A.explicit_unit(mm)
         c = [v - unit.mu for v in unit.y]
         # dL/dsigma^2 with upstream g = y - mu (gamma = 1, eps = 0): -(1/2) s^-3 sum_i c_i^2 = -1/(2 s) != 0.
-        full = (sp.Rational(-1, 2) * unit.s**-3 * sp.Add(*[ci * ci for ci in c])
-                * sp.Add(*[-2 * ci**power for ci in c]) / mm)
+        dsig2_e = sp.Rational(-1, 2) * unit.s**-3 * sp.Add(*[ci * ci for ci in c])
+        second = sp.Add(*[-2 * ci**power for ci in c]) / mm
         for y in A.small_batches(mm, 2)[:20]:
-            val = sp.nsimplify(sp.simplify(full.subs(A.point_subs(unit, y, [0] * mm, 0, 1))))
-            if A.exact_nonzero(val):
-                return Outcome(Verdict.REFUTED, "exact counterexample (rationals/radicals)",
+            sub = A.point_subs(unit, y, [0] * mm, 0, 1)
+            d_val, s_val = (sp.nsimplify(sp.simplify(e.subs(sub))) for e in (dsig2_e, second))
+            val = sp.nsimplify(sp.simplify(d_val * s_val))
+            if A.exact_nonzero(d_val) and A.exact_nonzero(val):
+                return Outcome(Verdict.REFUTED, "exact counterexample (rationals/radicals), dL/dsigma^2 != 0",
                                evidence={"counterexample": {"m": mm, "y": list(y), "power": power, "eps": 0,
-                                                            "upstream_dL_dyhat": "y - mu", "term": str(val)}},
+                                                            "upstream_dL_dyhat": "y - mu", "dL_dsigma2": str(d_val),
+                                                            "second_factor": str(s_val), "term": str(val)}},
                                steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "not simplified to 0, no small counterexample", steps=steps, exprs=exprs)

@@ -24,7 +24,8 @@ __all__ = [
     "M", "MU", "SIGMA2", "C", "N", "expected_batch_variance", "iid_pair_moment",
     "without_replacement_pair_moment", "unbiased_formula", "twin_unbiased_formula",
     "prove_unbiased_population_variance", "TORCH_TO_KERAS", "TWIN_TORCH_TO_KERAS",
-    "BIASED_EMA_LIMIT", "TWIN_BIASED_EMA_LIMIT", "prove_running_average_conventions",
+    "BIASED_EMA_LIMIT", "TWIN_BIASED_EMA_LIMIT", "torch_update", "keras_update",
+    "derive_keras_momentum", "prove_running_average_conventions",
     "inference_offset", "twin_inference_offset", "prove_inference_affine",
 ]
 
@@ -142,25 +143,70 @@ def prove_unbiased_population_variance(ctx: Context, formula=unbiased_formula) -
 
 # --- C13: running averages ----------------------------------------------------------------
 _P, _R, _V, _T, _EV, _VARV, _R0 = sp.symbols("p r v t Ev Varv r0", real=True)
+#: the Keras momentum as an unknown of its own (the retained fraction c in Keras' rule)
+_CK = sp.Symbol("c_K", real=True)
 #: torch momentum p -> Keras momentum (the retained fraction c)
 TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: 1 - p  # noqa: E731
+#: false twin: the torch momentum used as the Keras momentum unchanged
 TWIN_TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: p  # noqa: E731
 #: limit of the EMA of the biased batch variance, as a function of (m, sigma^2)
 BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: (m - 1) / m * s2  # noqa: E731
 TWIN_BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: s2  # noqa: E731
 
 
+def torch_update(r: sp.Expr, v: sp.Expr, p: sp.Expr) -> sp.Expr:
+    """PyTorch ``BatchNorm`` docs: running <- (1 - momentum) running + momentum observed."""
+    return (1 - p) * r + p * v
+
+
+def keras_update(r: sp.Expr, v: sp.Expr, c: sp.Expr) -> sp.Expr:
+    """Keras ``BatchNormalization`` docs: moving <- moving * momentum + observed * (1 - momentum)."""
+    return c * r + (1 - c) * v
+
+
+def derive_keras_momentum() -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """Solve torch_update(r, v, p) == keras_update(r, v, c) for all r, v, with c an unknown.
+
+    The difference is linear in r and v; both coefficients must vanish. Returns (the two
+    coefficient equations, every solution c of them); the unique solution is c = 1 - p.
+    """
+    diff = sp.expand(torch_update(_R, _V, _P) - keras_update(_R, _V, _CK))
+    coeffs = [sp.expand(diff.coeff(_R)), sp.expand(diff.coeff(_V))]
+    rest = sp.expand(diff - coeffs[0] * _R - coeffs[1] * _V)
+    sols = sp.solve(coeffs + [rest], _CK, dict=True)
+    return coeffs + [rest], sorted((sp.expand(s[_CK]) for s in sols), key=sp.default_sort_key)
+
+
+def _convention_counterexample(torch_to_keras) -> dict | None:
+    """Both documented rules run in exact rationals for 3 steps, Keras with c = torch_to_keras(p)."""
+    for p0 in (Fraction(1, 10), Fraction(1, 100), Fraction(3, 10)):
+        cc = Fraction(str(torch_to_keras(sp.Rational(p0.numerator, p0.denominator))))
+        rt = rk = Fraction(0)
+        inputs = (Fraction(1), Fraction(-2), Fraction(5))
+        for k, v in enumerate(inputs):
+            rt, rk = torch_update(rt, v, p0), keras_update(rk, v, cc)
+            if rt != rk:
+                return {"p": str(p0), "c": str(cc), "step": k + 1, "r0": "0",
+                        "inputs": [str(x) for x in inputs[:k + 1]], "torch": str(rt), "keras": str(rk)}
+    return None
+
+
 def prove_running_average_conventions(ctx: Context, torch_to_keras=TORCH_TO_KERAS,
                                       ema_limit=BIASED_EMA_LIMIT) -> Outcome:
     """C13 (seed 001 "Inference Phase"; PyTorch and Keras BatchNorm docs): running averages.
 
-    (1) torch ``r <- (1-p) r + p v`` equals Keras ``r <- c r + (1-c) v`` with c = torch_to_keras(p);
-    (2) E r_t = c^t r_0 + (1-c^t) E v (induction); (3) Var r_t = (1-c)/(1+c)(1-c^{2t}) Var v for
-    independent v_t and r_0 fixed (induction), so sd(r_inf) = sqrt((1-c)/(1+c) Var v);
-    (4) with v the biased batch variance, lim E r_t = E v = ema_limit(m, sigma^2) (uses C12).
+    (1) the torch rule ``r <- (1-p) r + p v`` and the Keras rule ``r <- c r + (1-c) v`` (c an
+    unknown) agree for all r, v iff c solves the coefficient equations; the solution set is
+    compared with the mapping under test c = torch_to_keras(p); (2) E r_t = c^t r_0 + (1-c^t) E v
+    (induction); (3) Var r_t = (1-c)/(1+c)(1-c^{2t}) Var v for independent v_t and r_0 fixed
+    (induction), so sd(r_inf) = sqrt((1-c)/(1+c) Var v); (4) with v the biased batch variance,
+    lim E r_t = E v = ema_limit(m, sigma^2) (uses C12).
     """
+    equations, solutions = derive_keras_momentum()
     c = torch_to_keras(_P)
-    conv = sp.expand(((1 - _P) * _R + _P * _V) - (c * _R + (1 - c) * _V))
+    mapping_diffs = [sp.simplify(sol - c) for sol in solutions]
+    # the rules as written, Keras' momentum replaced by the mapping under test (only there)
+    conv = sp.expand(torch_update(_R, _V, _P) - keras_update(_R, _V, c))
     mean_t = C**_T * _R0 + (1 - C**_T) * _EV
     induction_mean = sp.simplify(C * mean_t + (1 - C) * _EV - mean_t.subs(_T, _T + 1))
     base_mean = sp.simplify(mean_t.subs(_T, 0) - _R0)
@@ -173,14 +219,27 @@ def prove_running_average_conventions(ctx: Context, torch_to_keras=TORCH_TO_KERA
     lim = sp.limit(mean_t.subs(C, 1 / (1 + sp.Symbol("x", positive=True)))
                    .subs(_EV, ev), _T, sp.oo)
     limit_diff = sp.simplify(lim - ema_limit(M, SIGMA2))
-    parts = {"convention": conv == 0, "mean_base": base_mean == 0,
+    parts = {"convention": len(solutions) == 1 and mapping_diffs == [0] and conv == 0,
+             "mean_base": base_mean == 0,
              "mean_induction": induction_mean == 0, "var_base": base_var == 0,
              "var_induction": induction_var == 0,
              "sd_limit": sp.simplify(var_inf - (1 - C) / (1 + C) * _VARV) == 0,
              "biased_ema_limit": limit_diff == 0}
+    sol_tex = r",\ ".join(r"c_K=" + sp.latex(s) for s in solutions) or r"\text{none}"
+    if parts["convention"]:
+        conv_step = ("The mapping under test is the unique solution: the rules coincide exactly when c_K = "
+                     + sp.latex(c), r"c_K=" + sp.latex(c) + r"\;\Rightarrow\;((1-p)r+pv)-(c_Kr+(1-c_K)v)=0")
+    else:
+        conv_step = ("The mapping under test c_K = " + sp.latex(c) + " is not a solution: the rules differ",
+                     r"c_K=" + sp.latex(c) + r"\;\Rightarrow\;((1-p)r+pv)-(c_Kr+(1-c_K)v)="
+                     + sp.latex(conv))
     steps = [
-        ("torch update minus Keras update with c = " + sp.latex(c),
-         r"((1-p)r+pv)-(cr+(1-c)v)=" + sp.latex(conv)),
+        ("torch rule (p = torch momentum) and Keras rule (c_K = Keras momentum, an unknown) as documented",
+         r"r'_{\mathrm{torch}}=(1-p)r+pv,\quad r'_{\mathrm{Keras}}=c_Kr+(1-c_K)v"),
+        ("Equal for all r, v iff the coefficients of r and v in the difference vanish",
+         r"\begin{cases}" + r"\\ ".join(sp.latex(e) + "=0" for e in equations[:2]) + r"\end{cases}"
+         r"\;\Rightarrow\;" + sol_tex),
+        conv_step,
         ("Mean recursion closed form, base case and induction step",
          r"\mathbb E r_t=" + sp.latex(mean_t) + r",\quad c\,\mathbb E r_t+(1-c)\mathbb Ev-\mathbb E r_{t+1}="
          + sp.latex(induction_mean)),
@@ -191,20 +250,19 @@ def prove_running_average_conventions(ctx: Context, torch_to_keras=TORCH_TO_KERA
          r"\lim_t\mathbb E r_t=" + sp.latex(sp.simplify(lim)) + r",\ \text{claimed }"
          + sp.latex(ema_limit(M, SIGMA2))),
     ]
-    exprs = {"convention_difference": conv, "mean_t": mean_t, "var_t": var_t, "var_inf": var_inf,
+    exprs = {"convention_difference": conv, "keras_momentum_solutions": sp.Tuple(*solutions),
+             "mapping_under_test": c, "mean_t": mean_t, "var_t": var_t, "var_inf": var_inf,
              "ema_limit": sp.simplify(lim), "ema_limit_difference": limit_diff}
-    evidence: dict = {"parts": parts}
+    evidence: dict = {"parts": parts, "keras_momentum_solutions": [str(s) for s in solutions],
+                      "mapping_under_test": str(c)}
     if all(parts.values()):
         return Outcome(Verdict.PROVED, "symbolic p, c in (0,1), t >= 0 (induction), symbolic m >= 2",
                        evidence, steps, exprs)
     bad: dict = {}
     if not parts["convention"]:
-        p0, r0, v0 = Fraction(1, 10), Fraction(0), Fraction(1)
-        cc = Fraction(str(torch_to_keras(sp.Rational(1, 10))))
-        torch_r, keras_r = (1 - p0) * r0 + p0 * v0, cc * r0 + (1 - cc) * v0
-        if torch_r != keras_r:
-            bad["convention"] = {"p": str(p0), "r": str(r0), "v": str(v0), "torch": str(torch_r),
-                                 "keras": str(keras_r)}
+        found = _convention_counterexample(torch_to_keras)
+        if found is not None:
+            bad["convention"] = found
     if not parts["biased_ema_limit"]:
         exact, var = _enumerate_iid([Fraction(-1), Fraction(1)], 2)
         claimed = Fraction(str(ema_limit(sp.Integer(2), sp.Rational(var.numerator, var.denominator))))

@@ -270,6 +270,27 @@ def prove_regnorm_identity(ctx: Context, formula: Callable[..., sp.Expr] = CORRE
     witness = sp.Matrix([[1, 1], [-1, -1]])
     zero_set_nonempty = _normalized(witness) and regnorm_value(witness) == 0
     minimum_ok = symbolic_ok and sp.simplify(r_sym.subs(s_mu, 0)) == 0 and bool(r_sym.is_nonnegative)
+    diff_sym = sp.simplify(r_sym - claimed_sym)
+    steps = [("Expand the square and take E over independent a, b per unit i.",
+              r"\mathbb E_{a,b}[(\bar z_i^a+\bar z_i^b)^2-2]=2M_{2,i}+2\mu_i^2-2"),
+             ("Swap the finite sums and use the row normalization.",
+              r"\sum_i M_{2,i}=\tfrac1m\sum_a\sum_i(\bar z_i^a)^2=N"),
+             ("Hence", r"r(\bar z)=" + sp.latex(r_sym))]
+    if symbolic_ok and explicit_ok:
+        steps.append(("The claimed formula equals r (symbolic m, N; polynomial identity for the listed sizes).",
+                      r"r(\bar z)-" + sp.latex(claimed_sym) + r"=0"))
+    else:
+        steps.append(("The claimed formula differs from r.",
+                      r"r(\bar z)-\big(" + sp.latex(claimed_sym) + r"\big)=" + sp.latex(diff_sym)))
+        if counterexample is not None:
+            steps.append(("Exactly normalized counterexample (m = N = 2).",
+                          r"\bar z=" + sp.latex(sp.Matrix(2, 2, lambda a, k: sp.sympify(
+                              counterexample["zbar"][a][k]))) + r":\ r=" + sp.latex(sp.sympify(
+                                  counterexample["r_eq3"])) + r"\ne" + sp.latex(sp.sympify(counterexample["formula"]))))
+    if minimum_ok and zero_set_nonempty:
+        steps.append(("Non-negative, zero iff every batch mean vanishes (minimum set {mu = 0}, witness zbar rows "
+                      "(1, 1), (-1, -1)).", r"r=" + sp.latex(r_sym) + r"\ge0"))
+    steps.append(("Variant with a != b: same minimizers, minimum -2N/(m-1).", r"r_{a\ne b}=" + sp.latex(r_ne)))
     if symbolic_ok and explicit_ok and minimum_ok and zero_set_nonempty:
         verdict = Verdict.PROVED
     elif counterexample is not None:
@@ -284,16 +305,7 @@ def prove_regnorm_identity(ctx: Context, formula: Callable[..., sp.Expr] = CORRE
                   "r_symbolic": str(r_sym), "r_a_ne_b": str(r_ne), "claimed": str(claimed_sym),
                   "minimum_zero_iff_means_zero": minimum_ok, "zero_set_witness": [[1, 1], [-1, -1]],
                   "counterexample": counterexample},
-        steps=[("Expand the square and take E over independent a, b per unit i.",
-                r"\mathbb E_{a,b}[(\bar z_i^a+\bar z_i^b)^2-2]=2M_{2,i}+2\mu_i^2-2"),
-               ("Swap the finite sums and use the row normalization.",
-                r"\sum_i M_{2,i}=\tfrac1m\sum_a\sum_i(\bar z_i^a)^2=N"),
-               ("Hence", r"r(\bar z)=" + sp.latex(r_sym)),
-               ("Claimed", r"r(\bar z)\overset?=" + sp.latex(claimed_sym)),
-               ("Non-negative, zero iff every batch mean vanishes (minimum set {mu = 0}).",
-                r"r=2\sum_i\mu_i^2\ge0"),
-               ("Variant with a != b: same minimizers, minimum -2N/(m-1).",
-                r"r_{a\ne b}=" + sp.latex(r_ne))],
+        steps=steps,
         exprs={"r": r_sym, "claimed": claimed_sym, "r_a_ne_b": r_ne},
     )
 

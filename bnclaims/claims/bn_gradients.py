@@ -130,7 +130,9 @@ register(Claim(
     witness=_w((-1, 0, 0), F(1, 10**5), gamma=1),
     checks={Level.THEORY: tj.refute_near_identity, Level.NUMERICS: nj.check_near_identity},
     expected=Verdict.REFUTED,
-    notes="The nonzero singular values are |gamma|/s (and |gamma| eps/s^3 for eps > 0): near 1 only if gamma ~ sigma.",
+    notes=("Checked at gamma = 1, eps = 0, where the two structural singular values are exactly 0 and are dropped; "
+           "the nonzero ones are |gamma|/sigma: near 1 only if gamma ~ sigma. (For eps > 0 one structural value "
+           "becomes |gamma| eps/s^3, which is why eps = 0 is used.)"),
 ))
 
 register(Claim(
@@ -146,7 +148,8 @@ register(Claim(
     expected=Verdict.PROVED,
     proof_sketch="||grad||^2 from the symbolic-m algebra; RHS(s^2) - ||grad||^2 = gamma^2 eps <g,yhat>^2/(m s^4) >= 0.",
     twin=Twin(change="last-term coefficient 1/m -> 2/m (a coefficient changed)",
-              statement="||grad||^2 = gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - 2<g,yhat>^2/m) at eps = 0",
+              statement=("||grad||^2 = gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - 2<g,yhat>^2/m) at eps = 0 "
+                         "(and <= with sigma^2 -> sigma^2 + eps for eps > 0)"),
               latex=r"\|\nabla_y\hat L\|^2=\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-\tfrac2m\langle g,\hat y\rangle^2\Big)",
               checks={Level.THEORY: partial(ts.prove_thm41, last=2 / A.m),
                       Level.NUMERICS: partial(ns.check_thm41, last_num=2)}),

@@ -24,6 +24,15 @@ def _witness_unbiased() -> bool:
     return tst._enumerate_iid([Fraction(-1), Fraction(1)], 2) == (Fraction(1, 2), Fraction(1))
 
 
+_EMA_WITNESS = {"c": "9/10", "p": "1/10", "m": 8}
+
+
+def _witness_running() -> bool:
+    """0 < c < 1, 0 < p < 1 and m >= 2 on the witness data (exact rationals)."""
+    c, p, m = Fraction(_EMA_WITNESS["c"]), Fraction(_EMA_WITNESS["p"]), _EMA_WITNESS["m"]
+    return 0 < c < 1 and 0 < p < 1 and isinstance(m, int) and m >= 2
+
+
 register(Claim(
     id="bn.unbiased_population_variance", catalog="C12",
     title="The m/(m-1) correction makes the batch variance unbiased",
@@ -57,15 +66,18 @@ register(Claim(
                   "conventions: pytorch_batchnorm_docs, keras_batchnorm_docs"),
     hypotheses=("v_t independent, identically distributed", "0 < c < 1", "v_t the biased batch variance of "
                 "i.i.d. entries (for the limit)"),
-    witness=Witness({"c": "9/10", "p": "1/10", "m": 8}, lambda: Fraction(1) - Fraction(1, 10) == Fraction(9, 10)),
+    witness=Witness(_EMA_WITNESS, _witness_running),
     checks={_T: tst.prove_running_average_conventions, _N: nst.check_running_average},
     expected=Verdict.PROVED,
-    proof_sketch="Expand both updates; induction on t for the mean and the variance; C12 for E v.",
-    twin=Twin(change="EMA limit coefficient (m-1)/m -> 1",
-              statement="The EMA of the biased batch variance tends to sigma^2.",
-              latex=r"\lim_t\mathbb E r_t=\sigma^2",
-              checks={_T: partial(tst.prove_running_average_conventions, ema_limit=tst.TWIN_BIASED_EMA_LIMIT),
-                      _N: partial(nst.check_running_average, limit_coeff=nst.twin_unbiased_coeff)}),
+    proof_sketch=("Equate the coefficients of r and v in the two documented updates (unique solution "
+                  "c = 1 - p); induction on t for the mean and the variance; C12 for E v."),
+    twin=Twin(change="momentum mapping c = 1 - p -> c = p (torch's momentum passed to Keras unchanged)",
+              statement="torch r <- (1-p) r + p v equals Keras r <- c r + (1-c) v with c = p.",
+              latex=r"(1-p)r+pv=c\,r+(1-c)v\ \text{with}\ c=p",
+              checks={_T: partial(tst.prove_running_average_conventions, torch_to_keras=tst.TWIN_TORCH_TO_KERAS),
+                      _N: partial(nst.check_running_average, torch_to_keras=nst.twin_keras_momentum)}),
+    notes=("The EMA-limit variant (lim E r_t = sigma^2, coefficient (m-1)/m -> 1) is refuted by the same checks "
+           "(ema_limit=TWIN_BIASED_EMA_LIMIT / limit_coeff=twin_unbiased_coeff); see the tests."),
 ))
 
 register(Claim(

@@ -2,11 +2,53 @@
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
+
+import numpy as np
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
 from numerics import cai2019_bngd as num
 from theory import cai2019_bngd as thy
+
+
+def _spd_exact(h: list[list[Fraction]]) -> bool:
+    """Exactly: h symmetric and every pivot of Gaussian elimination without pivoting > 0 (SPD)."""
+    d = len(h)
+    if any(h[i][j] != h[j][i] for i in range(d) for j in range(d)):
+        return False
+    a = [list(r) for r in h]
+    for k in range(d):
+        if a[k][k] <= 0:
+            return False
+        for i in range(k + 1, d):
+            f = a[i][k] / a[k][k]
+            for j in range(k, d):
+                a[i][j] -= f * a[k][j]
+    return True
+
+
+_KAPPA_WITNESS = {"H": "diag(1, 10)", "u": [1, 1]}
+
+
+def _kappa_witness() -> bool:
+    """H = diag(1, 10) is SPD (exact pivots) and u = (1, 1) != 0."""
+    h = [[Fraction(1), Fraction(0)], [Fraction(0), Fraction(10)]]
+    return _spd_exact(h) and any(Fraction(v) != 0 for v in _KAPPA_WITNESS["u"])
+
+
+_BNGD_WITNESS = {"d": 20, "kappa": 100, "eps_a": 1.0, "seed": 0}
+
+
+def _bngd_witness() -> bool:
+    """The OLS instance of the witness (d = 20, kappa = 100, seed 0) as the check builds it: H SPD
+    (exact rational pivots of the float64 matrix), eps_a in (0, 1], every grid rate > 0, w0 != 0."""
+    w = _BNGD_WITNESS
+    inst = num.ols_instance(w["d"], float(w["kappa"]), w["seed"])
+    h = [[Fraction(float(v)) for v in row] for row in inst["H"]]
+    rates = [Fraction(float(u * 2 / inst["lmax"])) for u in num.LR_GRID]
+    return (_spd_exact(h) and 0 < Fraction(w["eps_a"]) <= 1 and all(r > 0 for r in rates)
+            and bool(np.any(inst["w0"] != 0)))
 
 register(Claim(
     id="cai.effective_condition_number", catalog="C29",
@@ -17,7 +59,7 @@ register(Claim(
     source=Source("cai2019quantitative", "effective condition number (Sec. 3)",
                   "definition of H* reconstructed in the catalog"),
     hypotheses=("H symmetric positive definite", "u != 0"),
-    witness=Witness(data={"H": "diag(1, 10)", "u": [1, 1]}, check=lambda: True),
+    witness=Witness(data=_KAPPA_WITNESS, check=_kappa_witness),
     checks={Level.THEORY: thy.prove_condition_number_bound, Level.NUMERICS: num.check_condition_number},
     expected=Verdict.PROVED,
     proof_sketch=("H* = H^{1/2}(I - P_w)H^{1/2}, w = H^{1/2}u; its non-zero spectrum is the compression of H "
@@ -39,7 +81,7 @@ register(Claim(
     source=Source("cai2019quantitative", "abstract and main convergence theorem",
                   "model reconstructed (population BN); theorem number unverified"),
     hypotheses=("H = E[x x^T] SPD", "eps_a in (0, 1]", "eps > 0", "w0 != 0"),
-    witness=Witness(data={"d": 20, "kappa": 100, "eps_a": 1.0}, check=lambda: True),
+    witness=Witness(data=_BNGD_WITNESS, check=_bngd_witness),
     checks={Level.NUMERICS: num.check_bngd_any_lr},
     expected=Verdict.HOLDS,
     notes=("No theory level: the symbolic lemma <grad_w J, w> = 0, ||w'||^2 = ||w||^2 + eps^2 ||grad||^2 "

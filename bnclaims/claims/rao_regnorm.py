@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import itertools
+from fractions import Fraction
 
 import sympy as sp
 
@@ -17,6 +19,43 @@ def _normalized_witness() -> bool:
 
 
 _W = Witness(data={"zbar": [["sqrt(2)", "0"], ["0", "sqrt(2)"]], "m": 2, "N": 2}, check=_normalized_witness)
+
+
+def _pair_law(m: int) -> dict[tuple[int, int], Fraction]:
+    """The law of (a, b) the regularisers average over: 1/m^2 on every pair of batch indices."""
+    return {(a, b): Fraction(1, m * m) for a, b in itertools.product(range(m), repeat=2)}
+
+
+def _independent_uniform(m: int) -> bool:
+    """Exactly: the pair law has uniform marginals 1/m and factorizes, P(a, b) = P(a) P(b)."""
+    law = _pair_law(m)
+    pa = {a: sum(law[a, b] for b in range(m)) for a in range(m)}
+    pb = {b: sum(law[a, b] for a in range(m)) for b in range(m)}
+    return (sum(law.values()) == 1 and all(v == Fraction(1, m) for v in (*pa.values(), *pb.values()))
+            and all(law[a, b] == pa[a] * pb[b] for a, b in law))
+
+
+def _appendix_a_witness(batches=((-1, 1), (-2, 2))) -> bool:
+    """Each batch has m >= 2 rational entries, its (a, b) law is independent and uniform, and the
+    evaluated regulariser is the expectation under that law (enumerated in rationals)."""
+    for batch in batches:
+        z = [Fraction(v) for v in batch]
+        m = len(z)
+        if m < 2 or not _independent_uniform(m):
+            return False
+        expected = sum((p * (z[a] * z[b] - 1) for (a, b), p in _pair_law(m).items()), Fraction(0))
+        if thy.appendix_a_value(sp.Matrix([[v] for v in batch])) != sp.Rational(expected.numerator,
+                                                                                  expected.denominator):
+            return False
+    return True
+
+
+def _regnorm_witness() -> bool:
+    """zbar = [[1, 1], [-1, -1]]: rows normalized (sum_i zbar_i^2 = N = 2), (a, b) law independent and
+    uniform, and r = 0 there (so the zero set {mu = 0} is non-empty)."""
+    z = sp.Matrix([[1, 1], [-1, -1]])
+    rows_ok = all(sum(v**2 for v in z.row(r)) == 2 for r in range(2))
+    return rows_ok and _independent_uniform(2) and thy.regnorm_value(z) == 0
 
 register(Claim(
     id="rao.appendix_b_step", catalog="C26",
@@ -42,7 +81,7 @@ register(Claim(
     source=Source("rao2020batchnorm", "eq. (3), Section 3.2 and Appendix B", "corrected derivation"),
     hypotheses=("a, b independent, uniform on the batch", "rows normalized: sum_i (zbar_i^a)^2 = N"),
     witness=Witness(data={"zbar": [[1, 1], [-1, -1]], "m": 2, "N": 2, "r": 0},
-                    check=lambda: thy.regnorm_value(sp.Matrix([[1, 1], [-1, -1]])) == 0),
+                    check=_regnorm_witness),
     checks={Level.THEORY: thy.prove_regnorm_identity, Level.NUMERICS: num.check_regnorm_identity},
     expected=Verdict.PROVED,
     proof_sketch=("Per unit, E_{a,b}[(x^a + x^b)^2 - 2] = 2 M2_i + 2 mu_i^2 - 2; summing over units, "
@@ -61,7 +100,7 @@ register(Claim(
     latex=r"r(y)=\mathbb E_{a,b}\Big[\sum_i(z_i^az_i^b-1)\Big]\ \text{penalizes }\sigma^2",
     source=Source("rao2020batchnorm", "Appendix A", "'Regularized learning of variance'"),
     hypotheses=("a, b independent, uniform on the batch",),
-    witness=Witness(data={"batches": [[-1, 1], [-2, 2]]}, check=lambda: True),
+    witness=Witness(data={"batches": [[-1, 1], [-2, 2]]}, check=_appendix_a_witness),
     checks={Level.THEORY: thy.refute_appendix_a_variance, Level.NUMERICS: num.refute_appendix_a_variance},
     expected=Verdict.REFUTED,
 ))

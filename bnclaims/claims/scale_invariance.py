@@ -6,7 +6,9 @@ the same check with one sign, exponent or coefficient changed.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import partial
+from typing import Callable
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
@@ -20,11 +22,37 @@ _SEED = Source("wiki2025bn", "Parameter Decoupling")
 _ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also seed 001")
 
 
-def _nonconstant(y=(0, 1, 3)) -> bool:
-    return len(set(y)) > 1
+def _batch(data: dict) -> list[Fraction]:
+    """y = X w exactly, for X given as "I_n" (the identity) or as a list of rows."""
+    w = [Fraction(v) for v in data["w"]]
+    x = data["X"]
+    rows = ([[Fraction(int(i == j)) for j in range(int(x[2:]))] for i in range(int(x[2:]))]
+            if isinstance(x, str) else [[Fraction(v) for v in r] for r in x])
+    if any(len(r) != len(w) for r in rows):
+        return []
+    return [sum((a * b for a, b in zip(r, w)), Fraction(0)) for r in rows]
 
 
-_W = Witness({"X": "I_3", "w": [0, 1, 3], "a": 2, "eps": 0}, _nonconstant)
+def _hypotheses_hold(data: dict, *, eps_zero: bool, a_positive: bool) -> Callable[[], bool]:
+    """Witness check on the data, exactly: eps = 0 (or eps >= 0), a > 0 (or a != 0), m >= 2 and
+    sigma^2(Xw) + eps > 0 (for eps = 0: Xw not constant)."""
+    def check() -> bool:
+        y = _batch(data)
+        a, eps = Fraction(data["a"]), Fraction(data["eps"])
+        if len(y) < 2:
+            return False
+        mu = sum(y, Fraction(0)) / len(y)
+        var = sum(((v - mu) ** 2 for v in y), Fraction(0)) / len(y)
+        eps_ok = eps == 0 if eps_zero else eps >= 0
+        a_ok = a > 0 if a_positive else a != 0
+        return eps_ok and a_ok and var + eps > 0
+    return check
+
+
+_WDATA = {"X": "I_3", "w": [0, 1, 3], "a": 2, "eps": 0}
+_W = Witness(_WDATA, _hypotheses_hold(_WDATA, eps_zero=True, a_positive=False))
+_W_POS = Witness(_WDATA, _hypotheses_hold(_WDATA, eps_zero=True, a_positive=True))
+_WEPS_DATA = {"X": "I_2", "w": [-1, 1], "a": 2, "eps": 1}
 
 register(Claim(
     id="scale.invariance", catalog="C09", title="BN is invariant to positive rescaling of the weights",
@@ -46,7 +74,7 @@ register(Claim(
     statement="BN_eps(X(aw)) = BN_{eps/a^2}(Xw) for a > 0.",
     latex=r"\mathrm{BN}_\epsilon(X(aw))=\mathrm{BN}_{\epsilon/a^2}(Xw)",
     source=_ARORA, hypotheses=("eps >= 0", "a > 0", "sigma^2(Xw) + eps > 0"),
-    witness=Witness({"X": "I_2", "w": [-1, 1], "a": 2, "eps": 1}, lambda: True),
+    witness=Witness(_WEPS_DATA, _hypotheses_hold(_WEPS_DATA, eps_zero=False, a_positive=True)),
     checks={_T: tsc.prove_invariance_with_eps, _N: nsc.check_invariance_with_eps}, expected=Verdict.PROVED,
     proof_sketch="sqrt(a^2 sigma^2 + eps) = a sqrt(sigma^2 + eps/a^2).",
     twin=Twin(change="exponent of a: eps/a^2 -> eps/a", statement="BN_eps(X(aw)) = BN_{eps/a}(Xw).",
@@ -61,7 +89,7 @@ register(Claim(
     statement=("eps = 0, any differentiable loss L of the BN output, Lhat(w) = L(BN_0(Xw)): "
                "<grad Lhat(w), w> = 0 and grad Lhat(aw) = grad Lhat(w)/a for a > 0."),
     latex=r"\langle\nabla\hat L(w),w\rangle=0,\quad\nabla\hat L(aw)=\nabla\hat L(w)/a",
-    source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a > 0", "L differentiable"), witness=_W,
+    source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a > 0", "L differentiable"), witness=_W_POS,
     checks={_T: tsc.prove_grad_orthogonal, _N: nsc.check_grad_orthogonal}, expected=Verdict.PROVED,
     proof_sketch="Chain rule; directional derivatives of z along y vanish and scale as 1/a (C09).",
     twin=Twin(change="exponent of a: 1/a -> 1/a^2", statement="grad Lhat(aw) = grad Lhat(w)/a^2.",

@@ -71,3 +71,15 @@ def test_check_reports_a_changed_result_differently_from_printer_drift(tmp_path)
 def test_inline_math_in_prose_is_kept_and_the_rest_escaped():
     assert latex.escape_prose(r"at $\varepsilon=0$: x_1") == r"at $\varepsilon=0$: x\_1"
     assert latex.escape_prose("costs $5") == r"costs \$5"
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex is not installed")
+def test_master_document_compiles_with_pdflatex(tmp_path):
+    import subprocess
+
+    files, _ = GENERATED
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    res = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", latex.MASTER],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:]

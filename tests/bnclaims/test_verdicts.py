@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from bnclaims import Context, Verdict, all_claims
+from bnclaims import Context, Level, Verdict, all_claims
+from bnclaims.verdicts import has_certificate
 
 JOBS = [(c, lv) for c in all_claims() for lv in c.checks]
 TWIN_JOBS = [(c, lv) for c in all_claims() if c.twin for lv in c.twin.checks]
@@ -30,6 +31,8 @@ def test_claim_gets_its_expected_verdict(claim, level):
         assert outcome.verdict is expected, _explain(outcome)
     if outcome.verdict is Verdict.REFUTED:
         assert outcome.evidence, "a refutation must carry its counterexample"
+        if level is Level.NUMERICS:
+            assert has_certificate(outcome.evidence), "numerics refutations are certified: " + _explain(outcome)
 
 
 @pytest.mark.parametrize("claim,level", TWIN_JOBS, ids=[f"{c.id}.twin[{lv.value}]" for c, lv in TWIN_JOBS])
@@ -38,3 +41,5 @@ def test_false_twin_is_refuted_by_the_same_machinery(claim, level):
     assert outcome.verdict is Verdict.REFUTED, _explain(outcome)
     assert outcome.evidence
     json.dumps(outcome.evidence)
+    if level is Level.NUMERICS:
+        assert has_certificate(outcome.evidence), "numerics refutations are certified: " + _explain(outcome)

@@ -1,4 +1,9 @@
 """Tests for conformance.hessian_paths (torch Hessian paths through training-mode BN)."""
+import contextlib
+import io
+import warnings
+
+from bnclaims.tolerances import tol
 from conformance.hessian_paths import REPRODUCER, minimal_reproducer, network_hessians
 
 
@@ -12,7 +17,25 @@ def test_minimal_reproducer_certifies_autograd_right_and_reports_torch_func_agai
     out = minimal_reproducer()
     assert out["autograd_on_certificate"]["certified"]
     # the torch.func value is certified off exactly when it differs from autograd by more than the tolerance
-    assert out["func_off_certificate"]["certified"] == (abs(out["torch_func_hessian"] - out["autograd_hessian"]) > 1e-6)
+    assert out["path_off_certificate"]["certified"] == (abs(out["path_value"] - out["autograd_value"]) > 1e-6)
+
+
+def test_the_certified_entry_belongs_to_the_measured_instance():
+    thr = tol("conformance.hessian_disagree_rel")
+    out = minimal_reproducer()
+    assert out["rel_frobenius_vs_true"] == out["measured"]["torch.func.hessian"]["rel_frobenius_vs_true"]
+    assert out["path_off_certificate"]["certified"] == (out["rel_frobenius_vs_true"] > thr)
+    agree = minimal_reproducer(0, "torch.autograd.functional.hessian")
+    assert agree["rel_frobenius_vs_true"] < thr and not agree["path_off_certificate"]["certified"]
+
+
+def test_the_pasted_reproducer_prints_the_measured_numbers():
+    buf = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(buf):
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        exec(REPRODUCER, {})
+    out = minimal_reproducer()
+    assert repr(out["path_value"]) in buf.getvalue() and repr(out["autograd_value"]) in buf.getvalue()
 
 
 def test_reproducer_text_is_runnable_python():

@@ -1,26 +1,106 @@
-"""Tests for numerics/bn_jacobian.py (Fact C.1 and the Jacobian spectrum at 60 digits)."""
+"""Tests for numerics/bn_jacobian.py (dual numbers, Fact C.1 and the Jacobian spectrum at 60+ digits)."""
 from fractions import Fraction
 
 import mpmath
 import pytest
+from mpmath import iv
 
 from bnclaims import BadInput, Context, Verdict
 from numerics import bn_jacobian as N
+from numerics import intervals
 from numerics.inputs import to_mp
 
+HUGE_MEANS = [10**40, 10**60]
 
-def test_projection_gradient_matches_numerical_differentiation_at_sixty_digits():
+
+def test_hyper_dual_jet_gives_exact_first_and_second_derivatives_of_sqrt_over_square():
+    # f(t) = sqrt(4 + t) / (1 + t)^2: f(0) = 2, f'(0) = 1/4 - 4 = -15/4, f''(0) = -1/32 - 1 + 12 = 351/32
+    with mpmath.workdps(60):
+        J = N.JetContext(mpmath.mp, 2)
+        t = J.path([mpmath.mpf(0)], [1])[0]
+        f = J.sqrt(t + 4) / (1 + t) ** 2
+        assert f.c[0] == 2 and f.c[1] == mpmath.mpf(-15) / 4
+        assert abs(2 * f.c[2] - mpmath.mpf(351) / 32) < mpmath.mpf(10) ** -58
+    J = N.JetContext(iv, 2)
+    f = J.sqrt(J.path([iv.mpf(0)], [1])[0] + 4) / (1 + J.path([iv.mpf(0)], [1])[0]) ** 2
+    assert mpmath.mpf(351) / 32 in 2 * f.c[2]
+
+
+def test_dual_number_gradient_matches_numerical_differentiation_and_projection_form():
     with mpmath.workdps(60):
         y, g = to_mp([Fraction(v) for v in (0, 1, 5, -2)]), to_mp([Fraction(v) for v in (3, -1, 2, 7)])
-        a = N.projection_grad(mpmath.mp, y, g, mpmath.mpf(2), mpmath.mpf(1) / 100000)
-        b = N.reference_grad(y, g, mpmath.mpf(2), mpmath.mpf(1) / 100000, 60)
+        ga, e = mpmath.mpf(2), mpmath.mpf(1) / 100000
+        a = N.def_grad(mpmath.mp, y, g, ga, e)
+        b = N.reference_grad(y, g, ga, e, 60)
+        c = N.projection_grad(mpmath.mp, y, g, ga, e)
         assert max(abs(u - v) for u, v in zip(a, b)) < mpmath.mpf(10) ** -45
+        assert max(abs(u - v) for u, v in zip(a, c)) < mpmath.mpf(10) ** -55
+
+
+def test_interval_jacobian_encloses_hand_derived_entries():
+    # m = 2: BN(y) = (-1, 1) or (1, -1) for every non-constant batch, so dz/dy = 0
+    cols = intervals.enclose(lambda M, y: N.def_jacobian(M, y, M.mpf(1), M.mpf(0)), [[-1, 1]])[0]
+    assert all(0 in x for col in cols for x in col)
+    # y = (0, 0, 3): mu = 1, sigma^2 = 2, yhat = (-1, -1, 2)/sqrt(2); dz_1/dy_2 = -(1/3 + yhat_1 yhat_2/3)/sigma
+    cols = intervals.enclose(lambda M, y: N.def_jacobian(M, y, M.mpf(1), M.mpf(0)), [[0, 0, 3]])[0]
+    with mpmath.workdps(60):
+        exact = -mpmath.mpf(1) / 2 / mpmath.sqrt(2)
+        assert exact in cols[1][0] and cols[1][0].delta < mpmath.mpf(10) ** -55
+
+
+def test_working_precision_grows_with_the_mean_over_sigma():
+    y = [10**40, 10**40 + 1, 10**40 + 3]
+    assert N.work_dps(y, 0, 60) >= 60 + 80 and N.work_dps([0, 1, 3], 0, 60) <= 60 + 25
+
+
+@pytest.mark.parametrize("mean", HUGE_MEANS)
+def test_on_batch_projection_and_spectrum_hold_at_huge_mean(mean):
+    y = [mean, mean + 1, mean + 3]
+    for fn in (N.on_batch_projection, N.on_batch_spectrum):
+        out = fn(y, 0, 1, [1, 0, 0], Context(preset="quick"))
+        assert out.verdict is Verdict.HOLDS, out.evidence
+        assert mpmath.mpf(out.evidence["rel_error"]) < mpmath.mpf(10) ** -50
+
+
+@pytest.mark.parametrize("mean", [0] + HUGE_MEANS)
+def test_user_check_refutes_sign_flipped_projection_with_certificate_at_any_mean(mean):
+    def error(y, g, ga, e):
+        grad = N.def_grad(mpmath.mp, y, g, ga, e)
+        return N._projection_err(y, g, ga, e, grad, 1), {}
+    out = N.user_check([mean, mean + 1, mean + 3], 0, 1, [1, 0, 0], Context(preset="quick"),
+                       error=error, certify=N._projection_cert(1))
+    assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]
+
+
+def test_projection_form_checks_component_along_yhat_for_positive_eps():
+    with mpmath.workdps(60):
+        y, g = to_mp([Fraction(-1), Fraction(1)]), to_mp([Fraction(1), Fraction(0)])
+        grad = N.def_grad(mpmath.mp, y, g, mpmath.mpf(1), mpmath.mpf(1))
+        d, sm, along = N._projection_residuals(mpmath.mp, y, g, mpmath.mpf(1), mpmath.mpf(1), grad, -1)
+        # s^2 = 2, yhat = (-1, 1)/sqrt(2), <g,yhat> = -1/sqrt(2): <grad, yhat> = eps <g,yhat>/s^3 = -1/4
+        assert abs(mpmath.fsum([a * b for a, b in zip(grad, (-1 / mpmath.sqrt(2), 1 / mpmath.sqrt(2)))]) + 0.25) < 1e-50
+        assert abs(along) < mpmath.mpf(10) ** -55 and abs(sm) < mpmath.mpf(10) ** -55
 
 
 def test_spectrum_check_holds_and_twin_is_refuted_with_certificate():
     assert N.check_spectrum(Context(preset="quick")).verdict is Verdict.HOLDS
     out = N.check_spectrum(Context(preset="quick"), sigma_power=2)
     assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]
+
+
+def test_near_identity_counterexample_has_gamma_one_and_a_nonzero_singular_value_outside_band():
+    out = N.check_near_identity(Context(preset="quick"))
+    cex = out.evidence["counterexample"]
+    assert out.verdict is Verdict.REFUTED and cex["gamma"] == "1" and cex["eps"] == "0"
+    y = [Fraction(v) for v in cex["y"]]
+    mu = sum(y) / len(y)
+    inv_sigma2 = len(y) / sum((v - mu) ** 2 for v in y)    # the nonzero singular value squared, exactly
+    assert not (Fraction(1, 4) <= inv_sigma2 <= 4)
+
+
+def test_near_identity_with_a_band_containing_every_tried_value_is_not_refuted():
+    out = N.check_near_identity(Context(preset="quick"), band=(Fraction(1, 10**40), Fraction(10**40)))
+    assert out.verdict is Verdict.HOLDS
 
 
 def test_on_batch_spectrum_rejects_positive_eps():

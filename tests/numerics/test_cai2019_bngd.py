@@ -31,3 +31,44 @@ def test_bngd_claim_holds_and_wrong_a_rate_twin_is_certified_divergent():
     assert n.check_bngd_any_lr(Context(preset="quick")).verdict is Verdict.HOLDS
     out = n.check_bngd_any_lr(Context(preset="quick"), eps_a=2.5)
     assert out.verdict is Verdict.REFUTED and out.evidence["divergence_certificate"]["certified"]
+
+
+def _rq(mat, v):
+    return sum(v[i] * mat[i][j] * v[j] for i in range(len(v)) for j in range(len(v))) / sum(x * x for x in v)
+
+
+def test_certificate_projects_y_onto_u_perp_so_a_kernel_component_cannot_fake_a_violation():
+    # H = diag(1, 10), u = (1, 1): H* = (10/11) [[1, -1], [-1, 1]], kernel span(u), kappa* = 1 < 10
+    h = n.rational_spd([Fraction(1), Fraction(10)], [0])
+    assert h == [[1, 0], [0, 10]]
+    u = [Fraction(1), Fraction(1)]
+    hstar = [[Fraction(10, 11), Fraction(-10, 11)], [Fraction(-10, 11), Fraction(10, 11)]]
+    x = [Fraction(1), Fraction(-1)]
+    y = [Fraction(1), Fraction(1) + Fraction(1, 10**6)]  # almost in the kernel
+    # without the projection, R(x) - kappa(H) R(y) > 0 would "prove" kappa* > 10
+    assert _rq(hstar, x) - 10 * _rq(hstar, y) > 0
+    yp = n.project_out(y, u)
+    assert sum(a * b for a, b in zip(u, yp)) == 0
+    assert _rq(hstar, yp) == Fraction(20, 11)  # = lambda_min^+ (the only non-zero eigenvalue)
+    cert = n.certify_kappa_exceeds(h, u, x, y, Fraction(10), -1, 60)
+    assert not cert["certified"]
+
+
+def test_certificate_of_the_update_twin_holds_with_a_y_that_has_a_u_component():
+    # sign = +1, H = diag(1, 10), u = e2: H + H u u^T H / u^T H u = diag(1, 20), kappa = 20 > 10
+    h = n.rational_spd([Fraction(1), Fraction(10)], [0])
+    u = [Fraction(0), Fraction(1)]
+    cert = n.certify_kappa_exceeds(h, u, [Fraction(0), Fraction(1)], [Fraction(1), Fraction(1, 1000)],
+                                   Fraction(10), 1, 60)
+    assert cert["certified"] and cert["y_projected_u_dot"] == "0"
+    lo = float(cert["interval"][0])
+    assert abs(lo - (20 - 10 * 1)) < 1e-12  # R(e2) - 10 R(e1) = 20 - 10
+    assert not n.certify_kappa_exceeds(h, u, [Fraction(0), Fraction(1)], [Fraction(0), Fraction(3)],
+                                       Fraction(10), 1, 60)["certified"]  # y parallel to u: nothing left
+
+
+def test_bngd_scope_and_evidence_say_why_small_dimensions_are_excluded():
+    out = n.check_bngd_any_lr(Context(preset="quick"))
+    assert n.MIN_D == 5
+    assert n.EXCLUDED_DIMS_REASON in out.scope and out.evidence["excluded_dims"] == n.EXCLUDED_DIMS_REASON
+    assert "d <= 4 excluded" in n.EXCLUDED_DIMS_REASON and out.evidence["min_d"] == 5

@@ -59,3 +59,31 @@ def test_inference_affine_on_a_user_batch_holds_and_the_sign_twin_is_refuted():
     out = n.on_batch_inference_affine([1, 2, 4], Fraction(1, 100000), 2, None, CTX)
     assert out.verdict is Verdict.HOLDS
     assert n.check_inference_affine(CTX, sign=1).verdict is Verdict.REFUTED
+
+
+def test_torch_rule_and_keras_rule_coincide_only_under_the_one_minus_p_mapping():
+    d = n.Dist((Fraction(0), Fraction(1)), (1, 1), 2)
+    with mpmath.workdps(60):
+        for p in (Fraction(1, 10), Fraction(1, 1000), Fraction(3, 10)):
+            e = n.EmaCase(d, Fraction(9, 10), 7, Fraction(2), p)
+            assert abs(n.ema_errors(mpmath.mp, e)[2]) < mpmath.mpf(10) ** -55
+            twin = n.ema_errors(mpmath.mp, e, torch_to_keras=n.twin_keras_momentum)[2]
+            # independent exact run of the documented rules: torch with p, Keras with c = p
+            rt = rk = Fraction(2)
+            ev = Fraction(1, 8)  # E sigma_B^2 = (1/2) (1/4) for m = 2 on {0, 1}
+            for k in range(8):
+                v = ev * ((k + 1) % 3) / 2
+                rt, rk = (1 - p) * rt + p * v, p * rk + (1 - p) * v
+            scale = 2 + Fraction(1, 4) + ev  # |r0| + sigma^2 + E v
+            want = (rt - rk) / scale
+            assert abs(twin - mpmath.mpf(want.numerator) / want.denominator) < mpmath.mpf(10) ** -50
+            assert want != 0
+
+
+def test_wrong_momentum_mapping_twin_is_refuted_with_a_shrunk_certified_counterexample():
+    out = n.check_running_average(CTX, torch_to_keras=n.twin_keras_momentum)
+    assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]
+    ce = out.evidence["counterexample"]
+    assert ce["m"] <= 6 and ce["torch_momentum"] != "1/2"  # p = 1/2 is the one point where c = p is right
+    limit_twin = n.check_running_average(CTX, limit_coeff=n.twin_unbiased_coeff)
+    assert limit_twin.verdict is Verdict.REFUTED and limit_twin.evidence["certificate"]["certified"]

@@ -67,3 +67,46 @@ def test_bn_gradient_at_reparametrized_standard_minimum_is_nonzero_and_dbeta_is_
         closed = nsi._beta_gradient(mpmath.mp, [[mpmath.mpf(v.numerator) / v.denominator for v in r] for r in p.X],
                                     [mpmath.mpf(v.numerator) / v.denominator for v in p.y])
     assert abs(float(closed) - float(np.sum(X @ w - y))) < 1e-9 and abs(float(closed)) > 1e-6
+
+
+def test_refutation_counts_only_problems_with_certified_full_rank_and_agreeing_closed_form():
+    out = nsi.refute_minima_are_critical(CTX)
+    ev = out.evidence
+    assert ev["full_rank_certified"] == ev["closed_form_agrees"] == ev["certified"] == ev["problems"]
+    ex = ev["example"]
+    assert ex["pivots_positive_certified"] and all(F(p) > 0 for p in ex["pivots_exact"])
+    # exact dbeta = sum_i (x_i^T W* - y_i) with W* from the exact normal equations (Cramer, d <= 3)
+    X = [[F(v) for v in r] for r in ex["problem"]["X"]]
+    y = [F(v) for v in ex["problem"]["y"]]
+    d = len(X[0])
+    G = [[sum(r[a] * r[b] for r in X) for b in range(d)] for a in range(d)]
+    rhs = [sum(r[a] * t for r, t in zip(X, y)) for a in range(d)]
+    W = _cramer(G, rhs)
+    exact = sum(sum(r[k] * W[k] for k in range(d)) - t for r, t in zip(X, y))
+    assert str(exact) == ex["dbeta_exact_rational"]
+    assert abs(float(ex["gradient_numerical"][-1]) - float(exact)) < 1e-12
+
+
+def _cramer(G, b):
+    def det(m):
+        if len(m) == 1:
+            return m[0][0]
+        return sum((-1) ** j * m[0][j] * det([r[:j] + r[j + 1:] for r in m[1:]]) for j in range(len(m)))
+    D = det(G)
+    return [det([r[:j] + [bi] + r[j + 1:] for r, bi in zip(G, b)]) / D for j in range(len(b))]
+
+
+def test_rank_deficient_designs_or_a_disagreeing_closed_form_cannot_give_refuted(monkeypatch):
+    from numerics.junike2025_search import Problem
+
+    def duplicated_column(rng, d_range):
+        p = random_problem(rng, d_range=(1, 1))
+        return Problem(X=tuple((r[0], r[0]) for r in p.X), y=p.y)
+    monkeypatch.setattr(nsi, "random_problem", duplicated_column)
+    out = nsi.refute_minima_are_critical(CTX)
+    assert out.verdict is Verdict.INCONCLUSIVE and out.evidence["full_rank_certified"] == 0
+    monkeypatch.undo()
+    from bnclaims.tolerances import TOLERANCES
+    monkeypatch.setitem(TOLERANCES, "mp.diff_rel", 0.0)
+    out = nsi.refute_minima_are_critical(CTX)
+    assert out.verdict is Verdict.INCONCLUSIVE and out.evidence["closed_form_agrees"] == 0

@@ -55,3 +55,26 @@ def test_gradient_scaling_holds_on_a_user_batch_and_eps_is_rejected():
         n.on_batch_grad([0, 1, 3], Fraction(1, 100000), 1, None, CTX)
     with pytest.raises(BadInput):
         n.on_batch_invariance([0, 1, 3], 1, 1, None, CTX)
+
+
+def test_a_planted_non_orthogonal_gradient_is_certified_on_the_second_component():
+    # eps = 1 breaks <grad, w> = 0: d/dt z(y + t y) = gamma eps (y - mu)/s^3, so with g = e1,
+    # y = (0, 1, 3): <grad, y> = (y_1 - mu) eps / s^3 = -36 / (23 sqrt 23); a = 1 makes component 0 exact
+    case = _case([0, 1, 3], 1, g=[1, 0, 0], eps=1)
+    err, ok, j = n._compare(n.lhs_rhs_grad, case, 60)
+    assert not ok and j == 1
+    cert = n._certify(n.lhs_rhs_grad, case, j, 60)
+    assert cert["certified"]
+    lo, hi = (mpmath.mpf(v) for v in cert["interval"])
+    exact = -36 / (23 * mpmath.sqrt(23))
+    assert abs(lo - exact) < 1e-15 and abs(hi - exact) < 1e-15
+    with mpmath.workdps(60):  # the same pair at eps = 0 is orthogonal
+        lhs, rhs = n.lhs_rhs_grad(mpmath.mp, _case([0, 1, 3], 1, g=[1, 0, 0]))[:2]
+        assert abs(lhs[1] - rhs[1]) < mpmath.mpf(10) ** -50
+
+
+def test_property_check_refutes_a_planted_eps_violation_through_the_certificate():
+    from numerics.scale_invariance import scale_cases
+    strat = scale_cases(eps_values=(Fraction(1),), signs=(1,), max_m=8)
+    out = n.property_check(CTX, n.lhs_rhs_grad, strat, "planted", "planted eps = 1", strat)
+    assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]

@@ -23,8 +23,21 @@ def test_spectrum_is_proved_and_sigma_squared_variant_refuted():
     assert T.prove_spectrum(Context(preset="quick"), value=A.gamma / A.sigma**2).verdict is Verdict.REFUTED
 
 
-def test_near_identity_counterexample_has_a_nonzero_singular_value_outside_the_band():
+def test_near_identity_counterexample_is_at_eps_zero_with_exact_structural_zeros_dropped():
     out = T.refute_near_identity(Context(preset="quick"))
     cex = out.evidence["counterexample"]
-    sv = T.exact_singular_values(tuple(cex["y"]), sp.Rational(1, 10**5), 1)
-    assert out.verdict is Verdict.REFUTED and any(v != 0 and not (sp.Rational(1, 2) <= v <= 2) for v in sv)
+    assert out.verdict is Verdict.REFUTED and cex["eps"] == 0 and cex["gamma"] == 1
+    sv = T.exact_singular_values(tuple(cex["y"]), 0, 1)
+    assert sum(1 for v in sv if v == 0) == 2 == cex["structural_zeros"]
+    # the nonzero singular values are 1/sigma, sigma from exact rationals: outside [1/2, 2]
+    y = [sp.Rational(v) for v in cex["y"]]
+    mu = sum(y) / len(y)
+    inv_sigma = 1 / sp.sqrt(sum((v - mu) ** 2 for v in y) / len(y))
+    assert all(sp.simplify(v - inv_sigma) == 0 for v in sv if v != 0)
+    assert not (sp.Rational(1, 2) <= inv_sigma <= 2)
+    assert all(sp.sympify(v) != 0 for v in cex["outside_band"])
+
+
+def test_near_identity_with_a_band_containing_every_tried_value_holds():
+    out = T.refute_near_identity(Context(preset="quick"), band=(sp.Rational(1, 100), sp.Integer(100)))
+    assert out.verdict is Verdict.HOLDS and out.evidence["checked"] > 50

@@ -31,3 +31,17 @@ def test_charpoly_signs_alternate_for_the_downdate_in_dimension_three():
 def test_bngd_weight_step_is_orthogonal_to_w_so_norm_never_decreases():
     out = t.prove_bngd_weight_norm_growth(2)
     assert out["orthogonal"] and out["norm_identity"]
+
+
+def test_derivation_steps_follow_the_outcome_and_the_scope_states_the_assumptions():
+    ok = t.prove_condition_number_bound(Context(preset="quick"), dims=(2, 3))
+    twin = t.prove_condition_number_bound(Context(preset="quick"), sign=1, dims=(2, 3))
+    ok_text = " ".join(s[0] for s in ok.steps)
+    twin_text = " ".join(s[0] for s in twin.steps)
+    assert "Interlacing gives the bound" in ok_text and "H^*u=0" in ok.steps[1][1]
+    assert "Interlacing gives the bound" not in twin_text and "fails" in twin_text
+    assert "H^*u=0" not in " ".join(s[1] for s in twin.steps)
+    # the twin's counterexample step: diag(1, 10), u = e2 gives diag(1, 20), kappa 20 > 10
+    assert r"\kappa=20>10" in twin.steps[-1][1]
+    for phrase in ("distinct eigenvalues", "u_k != 0", "machine-checked up to d = 3"):
+        assert phrase in ok.scope

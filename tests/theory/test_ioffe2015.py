@@ -24,6 +24,19 @@ def test_sign_flipped_sigma2_coefficient_is_refuted_with_exact_counterexample():
 
 
 def test_second_term_of_dmu_vanishes_and_squared_variant_does_not():
-    assert T.prove_vanishing_term(Context(preset="quick")).verdict is Verdict.PROVED
+    out = T.prove_vanishing_term(Context(preset="quick"))
+    assert out.verdict is Verdict.PROVED and out.exprs["algebra_term"] == 0
     out = T.prove_vanishing_term(Context(preset="quick"), power=2)
     assert out.verdict is Verdict.REFUTED and out.evidence["counterexample"]["term"] != "0"
+
+
+def test_squared_variant_counterexample_has_nonzero_dl_dsigma2_computed_exactly():
+    cex = T.prove_vanishing_term(Context(preset="quick"), power=2).evidence["counterexample"]
+    y = [sp.Rational(v) for v in cex["y"]]
+    mu = sum(y) / len(y)
+    c = [v - mu for v in y]                      # upstream dL/dyhat = y - mu, gamma = 1, eps = 0
+    s = sp.sqrt(sum(ci**2 for ci in c) / len(y))
+    dsig2 = sp.Rational(-1, 2) * s**-3 * sum(ci * ci for ci in c)
+    second = sum(-2 * ci**2 for ci in c) / len(y)
+    assert dsig2 != 0 and sp.simplify(dsig2 - sp.sympify(cex["dL_dsigma2"])) == 0
+    assert sp.simplify(dsig2 * second - sp.sympify(cex["term"])) == 0

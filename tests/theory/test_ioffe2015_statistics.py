@@ -46,12 +46,39 @@ def test_unbiased_variance_is_proved_and_its_twin_refuted_at_m_2():
     assert twin.evidence["counterexample"]["enumerated_E_sigma_B2"] == "1/2"
 
 
+def test_keras_momentum_that_reproduces_torch_is_uniquely_one_minus_p():
+    equations, solutions = t.derive_keras_momentum()
+    p = sp.Symbol("p", real=True)
+    assert solutions == [1 - p]
+    # independent: for rational p, the two documented rules run side by side in exact rationals
+    # agree under c = 1 - p for every input, and a different c separates them at the first step
+    for p0 in (Fraction(1, 10), Fraction(1, 100), Fraction(3, 7)):
+        for c0, same in ((1 - p0, True), (p0, False), (1 - p0 + Fraction(1, 1000), False)):
+            rt = rk = Fraction(2)
+            diffs = []
+            for v in (Fraction(1), Fraction(-5), Fraction(7, 3)):
+                rt, rk = (1 - p0) * rt + p0 * v, c0 * rk + (1 - c0) * v
+                diffs.append(rt - rk)
+            assert all(d == 0 for d in diffs) is same
+
+
 def test_torch_and_keras_updates_agree_at_a_rational_point_and_twin_convention_does_not():
     p, r, v = Fraction(1, 10), Fraction(3), Fraction(-2)
     c = Fraction(str(t.TORCH_TO_KERAS(sp.Rational(1, 10))))
     assert (1 - p) * r + p * v == c * r + (1 - c) * v
     out = t.prove_running_average_conventions(CTX, torch_to_keras=t.TWIN_TORCH_TO_KERAS)
     assert out.verdict is Verdict.REFUTED and not out.evidence["parts"]["convention"]
+    assert all(out.evidence["parts"][k] for k in out.evidence["parts"] if k != "convention")
+    ce = out.evidence["counterexample"]["convention"]
+    # torch from r0 = 0 with p = 1/10 on v = 1 gives 1/10; Keras with c = p = 1/10 gives 9/10
+    assert (ce["p"], ce["c"], ce["torch"], ce["keras"]) == ("1/10", "1/10", "1/10", "9/10")
+    assert "not a solution" in out.steps[2][0] and "unique solution" not in out.steps[2][0]
+
+
+def test_ema_limit_twin_is_refuted_by_the_enumerated_mean_at_m_2():
+    out = t.prove_running_average_conventions(CTX, ema_limit=t.TWIN_BIASED_EMA_LIMIT)
+    assert out.verdict is Verdict.REFUTED and out.evidence["parts"]["convention"]
+    assert out.evidence["counterexample"]["biased_ema_limit"]["E_v_enumerated"] == str(_e_sigma_b2([-1, 1], 2))
 
 
 def test_ema_mean_closed_form_equals_iterated_recursion_at_c_nine_tenths():

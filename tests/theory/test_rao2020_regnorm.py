@@ -47,3 +47,18 @@ def test_appendix_a_regulariser_depends_only_on_the_mean():
     assert out.verdict is Verdict.REFUTED
     assert sp.expand(out.exprs["per_unit"] - (t.MU**2 - 1)) == 0
     assert t.appendix_a_value(sp.Matrix([[-1], [1]])) == t.appendix_a_value(sp.Matrix([[-2], [2]])) == -1
+
+
+def test_derivation_steps_state_only_what_was_established_for_the_formula_under_test():
+    ok = t.prove_regnorm_identity(Context(preset="quick"))
+    twin = t.prove_regnorm_identity(Context(preset="quick"), formula=t.TWIN_REGNORM)
+    ok_text = " ".join(s[0] for s in ok.steps)
+    twin_text = " ".join(s[0] for s in twin.steps)
+    assert "claimed formula equals r" in ok_text and "Non-negative" in ok_text
+    assert "differs" in twin_text and "Non-negative" not in twin_text and "equals r" not in twin_text
+    # the printed difference r - claimed is sum mu^2 for the twin (2 sum mu^2 - sum mu^2)
+    step = next(s for s in twin.steps if "differs" in s[0])
+    assert step[1].endswith(sp.latex(ok.exprs["r"] / 2))
+    # and the counterexample step shows r = 4 against 2 on zbar = [[sqrt2, 0], [sqrt2, 0]]
+    ce = twin.evidence["counterexample"]
+    assert (ce["r_eq3"], ce["formula"]) == ("4", "2")

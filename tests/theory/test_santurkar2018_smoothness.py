@@ -21,6 +21,11 @@ def test_thm41_catalog_instance_has_value_three_fiftieths():
     assert sp.simplify(rhs_sqrt.subs(sub)) == sp.Rational(-3, 100)
 
 
+def test_thm41_read_as_an_inequality_is_proved_with_each_explicit_batch_checked():
+    out = T.prove_thm41(Context(preset="quick"), equality=False)
+    assert out.verdict is Verdict.PROVED and out.evidence["explicit_m"] == {"2": True, "3": True, "4": True}
+
+
 def test_sqrt_m_variant_is_refuted_with_negative_right_hand_side():
     out = T.prove_thm41(Context(preset="quick"), last=1 / sp.sqrt(A.m), equality=False)
     assert out.verdict is Verdict.REFUTED
