@@ -84,3 +84,11 @@ def test_verify_on_a_user_batch_evaluates_the_claim_exactly(capsys):
 def test_console_script_is_installed_and_explains_itself():
     res = subprocess.run([sys.executable, "-m", "bnclaims.cli", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "exit codes" in res.stdout
+
+
+def test_user_batches_with_a_huge_mean_get_enough_digits_and_still_hold(capsys):
+    batch = ",".join(str(10**40 + k) for k in (0, 1, 3))
+    code, out, _ = run(capsys, "verify", "bn.grad_projection_form", "santurkar.thm41_grad_norm",
+                       "--batch", batch, "--upstream", "1,0,0")
+    assert code == 0, out
+    assert "holds" in out and "refuted" not in out

@@ -43,3 +43,19 @@ def test_false_twin_is_refuted_by_the_same_machinery(claim, level):
     json.dumps(outcome.evidence)
     if level is Level.NUMERICS:
         assert has_certificate(outcome.evidence), "numerics refutations are certified: " + _explain(outcome)
+
+
+def test_has_certificate_finds_nested_certificates_and_nothing_else():
+    assert has_certificate({"a": [{"certificate": {"certified": True}}]})
+    assert has_certificate({"exact": True})
+    assert not has_certificate({"certificate": {"certified": False}, "note": "certified"})
+
+
+def test_cli_downgrades_an_uncertified_refutation_of_user_data_to_inconclusive():
+    from bnclaims import Outcome
+    from bnclaims.cli import _certified_only
+
+    bare = _certified_only(Outcome(Verdict.REFUTED, "user batch", {"error": "1e-30"}))
+    assert bare.verdict is Verdict.INCONCLUSIVE and "downgraded" in bare.evidence
+    kept = _certified_only(Outcome(Verdict.REFUTED, "user batch", {"certificate": {"certified": True}}))
+    assert kept.verdict is Verdict.REFUTED
