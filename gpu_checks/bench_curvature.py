@@ -301,9 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bnclaims bench curvature", description=__doc__.splitlines()[0])
     ap.add_argument("--json", metavar="PATH", help="write the result JSON here")
     ap.add_argument("--anchors", action="store_true", help="also run PyHessian, hessian-eigenthings, curvlinops")
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                    help="quick: width 12 (tests, seconds); default: width 32, 3,594 parameters (about a "
+                         "minute on 2 cores); reference: width 64, the 9,226-parameter problem of issue 3 "
+                         "(about 5 minutes: dense float64 Hessian); gpu: width 256, depth 4, batch 2048 on "
+                         "CUDA, float64 Lanczos as the reference")
     ap.add_argument("--device", default=None, help="torch device (default: the preset's; 'cpu' always works)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the training run, batch and probes")
     args = ap.parse_args(argv)
     dev = args.device or PRESETS[args.preset]["device"]
     if dev.startswith("cuda") and not torch.cuda.is_available():
