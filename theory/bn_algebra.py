@@ -30,7 +30,7 @@ confirm every symbolic-m result for ``m = 2..8`` with independent code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import sympy as sp
 
@@ -250,6 +250,21 @@ def small_batches(mm: int, bound: int = 3) -> list[tuple[int, ...]]:
 
     out = [b for b in itertools.product(range(-bound, bound + 1), repeat=mm) if len(set(b)) > 1]
     return sorted(out, key=lambda b: (max(abs(v) for v in b), sum(abs(v) for v in b), b))
+
+
+def search_points(mm: int, bound: int, limit: int,
+                  eps_values: tuple[int, ...] = (0,)) -> Iterator[tuple[tuple[int, ...], tuple[int, ...], int]]:
+    """(y, g, eps) for a simplest-first counterexample search: the first ``limit`` batches of
+    :func:`small_batches`, each with every gradient of :func:`unit_vectors` and every eps value."""
+    for y in small_batches(mm, bound)[:limit]:
+        for g in unit_vectors(mm):
+            for e in eps_values:
+                yield y, g, e
+
+
+def exact_value(expr: sp.Expr, sub: dict) -> sp.Expr:
+    """``expr`` at an exact point, simplified to a rational or radical."""
+    return sp.nsimplify(sp.simplify(expr.subs(sub)))
 
 
 def unit_vectors(mm: int) -> list[tuple[int, ...]]:

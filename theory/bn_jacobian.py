@@ -87,17 +87,15 @@ def prove_projection_form(ctx: Context, yhat_coeff: sp.Expr = -1 / A.m) -> Outco
     for mm in (2, 3, 4):
         unit = A.explicit_unit(mm)
         diffs = [a - b for a, b in zip(_explicit_projection(unit, yhat_coeff), _explicit_gradient(unit))]
-        for y in A.small_batches(mm, 2)[:30]:
-            for g in A.unit_vectors(mm):
-                for e in (0, 1):
-                    vals = [sp.nsimplify(sp.simplify(d.subs(A.point_subs(unit, y, g, e, 1)))) for d in diffs]
-                    bad = [k for k, v in enumerate(vals) if A.exact_nonzero(v)]
-                    if bad:
-                        return Outcome(Verdict.REFUTED, "exact counterexample (sympy radicals), search m = 2..4",
-                                       evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": e,
-                                                                    "gamma": 1, "component": bad[0] + 1,
-                                                                    "difference": str(vals[bad[0]])}},
-                                       steps=steps, exprs=exprs)
+        for y, g, e in A.search_points(mm, 2, 30, eps_values=(0, 1)):
+            vals = [A.exact_value(d, A.point_subs(unit, y, g, e, 1)) for d in diffs]
+            bad = [k for k, v in enumerate(vals) if A.exact_nonzero(v)]
+            if bad:
+                return Outcome(Verdict.REFUTED, "exact counterexample (sympy radicals), search m = 2..4",
+                               evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": e,
+                                                            "gamma": 1, "component": bad[0] + 1,
+                                                            "difference": str(vals[bad[0]])}},
+                               steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "no proof and no small counterexample", steps=steps, exprs=exprs)
 
 

@@ -88,18 +88,17 @@ def prove_thm41(ctx: Context, last: sp.Expr = 1 / A.m, equality: bool = True) ->
     for mm in (2, 3, 4):
         unit = A.explicit_unit(mm)
         lhs, rhs = _explicit_sq_norm_and_rhs(unit, last)
-        for y in A.small_batches(mm, 3)[:30]:
-            for g in A.unit_vectors(mm):
-                sub = A.point_subs(unit, y, g, 0, 1)
-                lv, rv = sp.nsimplify(sp.simplify(lhs.subs(sub))), sp.nsimplify(sp.simplify(rhs.subs(sub)))
-                broken = A.exact_nonzero(lv - rv) if equality else (sp.N(lv - rv, 60) > 0 and A.exact_nonzero(lv - rv))
-                if broken:
-                    return Outcome(Verdict.REFUTED, "exact counterexample (radicals), eps = 0, gamma = 1, "
-                                   "simplest-first search over m = 2..4",
-                                   evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": 0,
-                                                                "gamma": 1, "grad_sq_norm": str(lv), "rhs": str(rv),
-                                                                "rhs_60_digits": str(sp.N(rv, 60))}},
-                                   steps=steps, exprs=exprs)
+        for y, g, _ in A.search_points(mm, 3, 30):
+            sub = A.point_subs(unit, y, g, 0, 1)
+            lv, rv = A.exact_value(lhs, sub), A.exact_value(rhs, sub)
+            broken = A.exact_nonzero(lv - rv) if equality else (sp.N(lv - rv, 60) > 0 and A.exact_nonzero(lv - rv))
+            if broken:
+                return Outcome(Verdict.REFUTED, "exact counterexample (radicals), eps = 0, gamma = 1, "
+                               "simplest-first search over m = 2..4",
+                               evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": 0,
+                                                            "gamma": 1, "grad_sq_norm": str(lv), "rhs": str(rv),
+                                                            "rhs_60_digits": str(sp.N(rv, 60))}},
+                               steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "neither proved nor a small counterexample", steps=steps, exprs=exprs)
 
 
@@ -140,21 +139,20 @@ def prove_thm42(ctx: Context, sign: int = -1) -> Outcome:
         unit = A.explicit_unit(mm)
         loss = sp.Add(*[gi * zi for gi, zi in zip(unit.g, unit.z)])
         grad = [sp.diff(loss, yj) for yj in unit.y]
-        for y in A.small_batches(mm, 2)[:20]:
-            for g in A.unit_vectors(mm):
-                sub = A.point_subs(unit, y, g, 0, 1)
-                vg = [sp.nsimplify(sp.simplify(c.subs(sub))) for c in grad]
-                t = sp.Symbol("t")
-                path_sub = {a: a + t * c for a, c in zip(unit.y, vg)}
-                second = sp.diff(loss.subs(path_sub), t, 2).subs(t, 0)
-                lv = sp.nsimplify(sp.simplify(second.subs(sub)))
-                q = sp.nsimplify(sp.simplify(sp.Add(*[a * b for a, b in zip(unit.g, unit.yhat)]).subs(sub)))
-                sig2 = sp.nsimplify(unit.var.subs(sub))
-                rv = sign * q * sum(c**2 for c in vg) / (mm * sig2)
-                if A.exact_nonzero(lv - rv):
-                    return Outcome(Verdict.REFUTED, "exact counterexample (linear L, H = 0), eps = 0, gamma = 1",
-                                   evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "gamma": 1,
-                                                                "lhs": str(lv), "rhs": str(sp.simplify(rv))}},
-                                   steps=steps, exprs=exprs)
+        for y, g, _ in A.search_points(mm, 2, 20):
+            sub = A.point_subs(unit, y, g, 0, 1)
+            vg = [A.exact_value(c, sub) for c in grad]
+            t = sp.Symbol("t")
+            path_sub = {a: a + t * c for a, c in zip(unit.y, vg)}
+            second = sp.diff(loss.subs(path_sub), t, 2).subs(t, 0)
+            lv = A.exact_value(second, sub)
+            q = A.exact_value(sp.Add(*[a * b for a, b in zip(unit.g, unit.yhat)]), sub)
+            sig2 = sp.nsimplify(unit.var.subs(sub))
+            rv = sign * q * sum(c**2 for c in vg) / (mm * sig2)
+            if A.exact_nonzero(lv - rv):
+                return Outcome(Verdict.REFUTED, "exact counterexample (linear L, H = 0), eps = 0, gamma = 1",
+                               evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "gamma": 1,
+                                                            "lhs": str(lv), "rhs": str(sp.simplify(rv))}},
+                               steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "nonzero symbolic difference, no small exact counterexample",
                    steps=steps, exprs=exprs)
