@@ -214,37 +214,50 @@ def _asymmetry(matvec: Callable[[np.ndarray], np.ndarray], n: int, seed: int = 0
 
 
 def run_curvlinops(clone: nn.Module, x: Tensor, y: Tensor, exact_top: np.ndarray, k: int = 10,
-                   computes: str = "", tol: float = 1e-6) -> dict[str, Any]:
+                   computes: str = "", tol: float = 1e-6, seed: int = 0) -> dict[str, Any]:
     """curvlinops ``HessianLinearOperator(model, CE, params, [(x, y)]).to_scipy()`` with scipy ``eigsh``
     (which="LA"). HVPs counted by wrapping the scipy operator's matvec/matmat (columns); the operator's
     own determinism check at construction is timed but not counted. Records the asymmetry
     |v'Hw - w'Hv| / (|v||Hw| + |w||Hv|) of its products (0 for a symmetric operator)."""
-    from curvlinops import HessianLinearOperator
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     counter = HVPCounter()
     t = time.perf_counter()
-    hop = HessianLinearOperator(clone, nn.CrossEntropyLoss(), list(clone.parameters()), [(x, y)])
-    a = hop.to_scipy()
-    op = LinearOperator(a.shape, dtype=a.dtype, matvec=counter.wrap(a.matvec),
-                        matmat=counter.wrap(a.matmat, lambda m: m.shape[1]))
-    vals = eigsh(op, k=k, which="LA", tol=tol)[0]
+    with warnings.catch_warnings():  # torch's notice on torch.jit.script (linear_operator's import, forward AD)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+        from curvlinops import HessianLinearOperator
+
+        hop = HessianLinearOperator(clone, nn.CrossEntropyLoss(), list(clone.parameters()), [(x, y)])
+        a = hop.to_scipy()
+        op = LinearOperator(a.shape, dtype=a.dtype, matvec=counter.wrap(a.matvec),
+                            matmat=counter.wrap(a.matmat, lambda m: m.shape[1]))
+        v0 = np.random.default_rng(seed).standard_normal(a.shape[0])  # ARPACK's own start is not seedable
+        vals = eigsh(op, k=k, which="LA", tol=tol, v0=v0)[0]
     seconds = time.perf_counter() - t
     hvps = counter.count
     asym = _asymmetry(a.matvec, a.shape[0])
     return _entry(vals, exact_top, hvps, seconds, computes, asymmetry=asym,
-                  settings=f"scipy eigsh(k={k}, which='LA', tol={tol}) on to_scipy()")
+                  settings=f"scipy eigsh(k={k}, which='LA', tol={tol}, v0 Gaussian seed {seed}) on to_scipy()")
 
 
 def _eval_mode_reference(model: nn.Module, x: Tensor, y: Tensor, k: int) -> np.ndarray:
+    """The k eigenvalues of largest magnitude of the eval-mode Hessian, descending: PyHessian's power
+    iteration with deflation finds those (negative ones included), not the algebraic top-k."""
     from gpu_checks.hvp import HessianOperator
     from gpu_checks.lanczos import lanczos_eigsh
 
     loss = FunctionalLoss(model, x, y, bn_mode="eval", dtype=torch.float64)
-    return lanczos_eigsh(HessianOperator(loss, None), k, tol=1e-12, max_hvps=400).eigenvalues
+    ends = [lanczos_eigsh(HessianOperator(loss, None), k, which=w, tol=1e-12, max_hvps=400).eigenvalues
+            for w in ("LA", "SA")]
+    both = np.unique(np.concatenate(ends))
+    return np.sort(both[np.argsort(-np.abs(both))][:k])[::-1]
 
 
-def _guard(name: str, fn: Callable[[], dict[str, Any]], out: dict[str, Any]) -> None:
+def _guard(name: str, fn: Callable[[], dict[str, Any]], out: dict[str, Any], seed: int = 0) -> None:
+    """Run one anchor with torch's and numpy's global generators seeded (the anchors draw their start
+    vectors there: PyHessian torch.randn, scipy eigsh np.random), so its figures are reproducible."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     try:
         out[name] = fn()
     except Exception as e:  # noqa: BLE001 -- report the anchor's failure in the JSON, do not hide it
@@ -264,17 +277,18 @@ def run_anchors(model: nn.Module, x: Tensor, y: Tensor, exact_top: np.ndarray, k
     _guard("pyhessian", lambda: run_pyhessian(
         model, x, y, exact_top, k, computes="eval-mode Hessian: PyHessian calls model.eval(), so BN uses the "
         "running statistics (a different quantity from the train-mode exact spectrum)",
-        eval_mode_lambda_ref=eval_top.tolist()), out)
+        eval_mode_lambda_ref=eval_top.tolist()), out, seed)
     if "lambda" in out["pyhessian"]:
         out["pyhessian"]["max_rel_err_vs_eval_mode"] = _rel(out["pyhessian"]["lambda"], eval_top)
     _guard("pyhessian_train_copy", lambda: run_pyhessian(
         torch_bn, x, y, exact_top, k, computes="train-mode Hessian by double backward: on the "
-        "nn.BatchNorm1d(track_running_stats=False) copy eval mode still uses batch statistics"), out)
-    _guard("hessian_eigenthings", lambda: run_eigenthings(torch_bn, x, y, exact_top, k, seed=seed), out)
+        "nn.BatchNorm1d(track_running_stats=False) copy eval mode still uses batch statistics"), out, seed)
+    _guard("hessian_eigenthings", lambda: run_eigenthings(torch_bn, x, y, exact_top, k, seed=seed), out, seed)
     _guard("curvlinops", lambda: run_curvlinops(
         torch_bn, x, y, exact_top, k, computes="jvp(jacrev) HVP through F.batch_norm(training=True) on the "
-        "nn.BatchNorm1d(track_running_stats=False) copy: see 'asymmetry' (torch.func bug, issue 3)"), out)
+        "nn.BatchNorm1d(track_running_stats=False) copy: see 'asymmetry' (torch.func bug, issue 3)", seed=seed),
+        out, seed)
     _guard("curvlinops_manual_bn", lambda: run_curvlinops(
         manual_bn, x, y, exact_top, k, computes="train-mode Hessian by jvp(jacrev), on the copy with batch "
-        "norm written as plain tensor ops"), out)
+        "norm written as plain tensor ops", seed=seed), out, seed)
     return out

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from gpu_checks.lanczos import EigResult, Operator, _gap_bounds
+from gpu_checks.lanczos import EigResult, Operator, kato_temple_bounds
 
 __all__ = ["arpack_eigsh"]
 
@@ -30,6 +30,6 @@ def arpack_eigsh(op: Operator, k: int = 10, *, which: str = "LA", tol: float = 1
     vt = torch.as_tensor(vecs.T.copy(), dtype=torch.float64, device=op.device)
     res = np.array([float((op.matvec(y).double() - th * y).norm()) for th, y in zip(vals, vt)])
     certify = op.hvps - start - used
-    gapb = _gap_bounds(vals, res)
+    gapb = kato_temple_bounds(vals, res)
     return EigResult(eigenvalues=vals, residuals=res, gap_bounds=gapb, hvps=used, converged=True,
                      method=f"arpack-{which}", eigenvectors=vt), certify

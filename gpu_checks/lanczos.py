@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Operator", "EigResult", "lanczos_eigsh"]
+__all__ = ["Operator", "EigResult", "kato_temple_bounds", "lanczos_eigsh"]
 
 
 class Operator(Protocol):
@@ -75,7 +75,8 @@ def _ritz(v: Tensor, w: Tensor, t: np.ndarray, which: str) -> tuple[np.ndarray, 
     return theta[order], s[:, order]
 
 
-def _gap_bounds(theta: np.ndarray, res: np.ndarray) -> np.ndarray:
+def kato_temple_bounds(theta: np.ndarray, res: np.ndarray) -> np.ndarray:
+    """r_i^2 / gap_i per Ritz pair (Kato-Temple), gap_i to the nearest other Ritz value; r_i where no gap."""
     gaps = np.empty_like(theta)
     for i in range(theta.size):
         d = np.abs(np.delete(theta, i) - theta[i])
@@ -129,7 +130,7 @@ def lanczos_eigsh(op: Operator, k: int = 10, *, which: str = "LA", tol: float = 
         st = torch.as_tensor(s[:, :kk], device=dev)
         r = (w[:j].T @ st) - (v[:j].T @ st) * torch.as_tensor(theta[:kk], device=dev)
         res = r.norm(dim=0).cpu().numpy()
-        est = np.minimum(res, _gap_bounds(theta[: max(kk + 1, min(j, kk + 1))], np.r_[res, np.inf][: min(j, kk + 1)])[:kk])
+        est = np.minimum(res, kato_temple_bounds(theta[: max(kk + 1, min(j, kk + 1))], np.r_[res, np.inf][: min(j, kk + 1)])[:kk])
         scale = max(np.abs(theta).max(), 1e-300)
         worst = float((est / scale).max())
         history.append((op.hvps - start, worst))
@@ -156,7 +157,7 @@ def lanczos_eigsh(op: Operator, k: int = 10, *, which: str = "LA", tol: float = 
         v[j] = f / f.norm()
     kk = min(k, j)
     vecs = (v[:j].T @ torch.as_tensor(s[:, :kk], device=dev)).T if return_vectors else None
-    gapb = _gap_bounds(theta[: min(j, kk + 1)], np.r_[res, np.inf][: min(j, kk + 1)])[:kk]
+    gapb = kato_temple_bounds(theta[: min(j, kk + 1)], np.r_[res, np.inf][: min(j, kk + 1)])[:kk]
     tj = 0.5 * (t[:j, :j] + t[:j, :j].T)
     return EigResult(eigenvalues=theta[:kk].copy(), residuals=res[:kk].copy(), gap_bounds=gapb,
                      hvps=op.hvps - start, converged=converged, method=f"lanczos-{which}",

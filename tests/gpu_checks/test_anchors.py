@@ -197,6 +197,11 @@ def test_real_anchors_reproduce_the_train_mode_spectrum_and_leave_buffers_unchan
     for name in ("hessian_eigenthings", "curvlinops_manual_bn"):
         assert "error" not in out[name], out[name]
         assert out[name]["max_rel_err"] < 1e-4 and out[name]["hvps"] > 0
-    assert out["pyhessian_train_copy"]["max_rel_err"] < 5e-2  # power iteration to tol 1e-3
-    assert out["pyhessian"]["max_rel_err_vs_eval_mode"] < 5e-2
+    # PyHessian's power iteration (tol 1e-3) finds the largest-|lambda| pairs, negatives included: compare lambda_1
+    assert abs(max(out["pyhessian_train_copy"]["lambda"]) - ev[0]) <= 1e-2 * abs(ev[0])
+    # PyHessian computes the eval-mode Hessian: its lambda_1 is the eval-mode one, not the train-mode one
+    # (its lower pairs are power iteration to tol 1e-3 with deflation, not accurate on this tiny problem)
+    ph1 = max(out["pyhessian"]["lambda"])
+    ev1 = out["pyhessian"]["eval_mode_lambda_ref"][0]
+    assert abs(ph1 - ev1) <= 1e-2 * abs(ev1) and abs(ph1 - ev[0]) >= 10 * abs(ph1 - ev1), (ph1, ev1, ev[0])
     assert out["curvlinops"]["asymmetry"] > out["curvlinops_manual_bn"]["asymmetry"]

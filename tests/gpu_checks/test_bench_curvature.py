@@ -25,6 +25,22 @@ def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_pa
     assert res["top10"]["max_rel_err"] <= 1e-4
     assert res["top1"]["max_rel_err"] <= 1e-5
     assert res["trace"]["rel_err"] <= 5 * res["trace"]["stderr"] / abs(res["exact"]["trace"]) + 1e-3
+    assert res["trace"]["hvps"] <= 100
+    # float32 Krylov + float64 Rayleigh-Ritz: beyond the float32 run, 10 float64 HVPs
+    ref = res["top10_refined"]
+    assert ref["hvps_fp64"] == 10 and ref["hvps"] == ref["hvps_fp32"] + 10
+    assert ref["max_rel_err"] < res["top10"]["max_rel_err"], (ref, res["top10"])
+    floor = res["fp32_operator_floor"]
+    assert len(floor["rel_dev"]) == 10 and 0 < floor["max_rel_dev"] < 1e-4
+    t10 = res["top10_seeds"]
+    assert t10["seeds"] == 3 and [r["seed"] for r in t10["runs"]] == [0, 1, 2] and 0 <= t10["met"] <= 1
+    assert t10["max_rel_err_min_median_max"][2] <= 1e-4
+    ts = res["trace_seeds"]
+    assert ts["seeds"] == 3 and len(ts["runs"]) == 3 and ts["max_hvps"] <= 100
+    assert 0 <= ts["covered_1se"] <= ts["covered_2se"] <= 1
+    c = res["hvp_costs"]
+    lo, hi = c["double_backward_fresh_ratio_range"]
+    assert lo <= c["double_backward_fresh_ratio"] <= hi and c["rounds"] == 2
 
 
 def test_gpu_preset_code_path_runs_on_cpu_when_asked():
@@ -70,6 +86,23 @@ def test_trace_floor_matches_a_simulated_deflated_gaussian_hutchinson_estimator(
     est = np.sort(lam)[::-1][:k].sum() + (chi2 @ rest) / (budget - k)  # exact top-k + Gaussian Hutchinson
     sim = est.std() / abs(lam.sum())
     assert abs(sim / trace_floor(lam, budget, (k,))["by_k"][str(k)]["rel_stderr"] - 1) < 0.05
+
+
+def test_trace_floor_rademacher_figure_is_the_off_diagonal_mass_of_the_deflated_remainder():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((30, 30))
+    h = a + a.T + np.diag(rng.uniform(0, 20, 30))  # a heavy diagonal: Rademacher beats Gaussian
+    lam, u = np.linalg.eigh(h)
+    lam, u = lam[::-1], u[:, ::-1]
+    k, budget = 5, 20
+    out = trace_floor(lam, budget, (k,), diag=np.diag(h), top_vectors=u[:, :k])
+    r = h - (u[:, :k] * lam[:k]) @ u[:, :k].T  # the deflated remainder, formed densely
+    off = (r ** 2).sum() - (np.diag(r) ** 2).sum()
+    row = out["by_k"][str(k)]
+    assert np.isclose(row["rel_stderr_rademacher"], np.sqrt(2 * off / (budget - k)) / abs(np.trace(h)))
+    assert row["rel_stderr_rademacher"] < row["rel_stderr"]
+    assert np.isclose(out["positive_sum"] + out["negative_sum"], np.trace(h))
+    assert out["negative_count"] == int((lam < 0).sum())
 
 
 def test_environment_names_torch_cpu_threads_and_date():
