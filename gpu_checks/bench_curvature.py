@@ -347,6 +347,7 @@ def run_bench(preset: str = "default", *, device: str | None = None, seed: int =
     r64, s64 = timed(lambda: lanczos_eigsh(HessianOperator(loss64, None), 10, tol=1e-13, max_hvps=200, seed=seed,
                                            return_vectors=True))
     res["top10_fp64"] = {"hvps": r64.hvps, "max_rel_err": _rel(r64.eigenvalues, exact_top), "seconds": s64}
+    # both runs asked for return_vectors=True; this narrows the Optional for the type checker
     assert r64.eigenvectors is not None and r10.eigenvectors is not None
     res["fp32_operator_floor"] = operator_floor(loss32, r64.eigenvectors, r64.eigenvalues)
     unchanged.append(buffers_identical(model, snap))

@@ -299,7 +299,9 @@ def check_running_average(ctx: Context, limit_coeff=unbiased_coeff, torch_to_ker
 def _inference_pair(M, b: BNCase, sign: int):
     """Inference BN (Alg. 2) with E[x] = batch mean, Var[x] = unbiased batch variance, vs the affine
     map gamma/s x + (beta + sign gamma E[x]/s); claim sign = -1, twin sign = +1."""
-    conv = lambda q: M.mpf(q.numerator) / q.denominator  # noqa: E731
+    def conv(q: Fraction):
+        return M.mpf(q.numerator) / q.denominator
+
     m = len(b.y)
     mean = sum(b.y, Fraction(0)) / m
     uvar = sum(((v - mean) ** 2 for v in b.y), Fraction(0)) / (m - 1)

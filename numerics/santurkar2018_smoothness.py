@@ -104,7 +104,10 @@ def check_thm42(ctx: Context, sign: int = -1) -> Outcome:
     def parts(c):
         y, a, ga, e = _mp_case(c)
         dps = mpmath.mp.dps
-        lhat = lambda yy: _loss(mpmath.mp, bn_mp.bn_forward(mpmath.mp, yy, ga, 0, e), a)  # noqa: E731
+
+        def lhat(yy):
+            return _loss(mpmath.mp, bn_mp.bn_forward(mpmath.mp, yy, ga, 0, e), a)
+
         v = bn_mp.mp_gradient(lhat, y, dps)
         nv = mpmath.sqrt(bn_mp.dot(mpmath.mp, v, v))
         if nv == 0:

@@ -133,12 +133,18 @@ def prove_spectrum(ctx: Context, value: sp.Expr = A.gamma / A.sigma,
                    multiplicity: sp.Expr = A.m - 2) -> Outcome:
     """C17: eps = 0, ``dz/dy = (gamma/sigma) P``; singular values ``|value|`` x ``multiplicity``, 0 otherwise."""
     e0 = A.gram_subs_eps0()
-    sub0 = lambda v: v.map(lambda c: sp.cancel(c.subs(e0)))  # noqa: E731
+
+    def sub0(v):
+        return v.map(lambda c: sp.cancel(c.subs(e0)))
+
     ju = sub0(A.directional(A.bn_path(A.U)["z"]))
     jw = sub0(A.directional(A.bn_path(A.W)["z"]))
     pu = sub0(_apply_p(A.U))
     jac_is_scaled_p = all(A.is_zero(c) for _, c in (ju - pu * (A.gamma / A.sigma)).coeffs)
-    gram0 = lambda a, b: sp.cancel(A.dot(a, b).subs(e0))  # noqa: E731
+
+    def gram0(a, b):
+        return sp.cancel(A.dot(a, b).subs(e0))
+
     symmetric = A.is_zero(gram0(A.W, ju) - gram0(jw, A.U))
     ppu = sub0(_apply_p(_apply_p(A.U)))
     idempotent = all(A.is_zero(c) for _, c in (ppu - pu).coeffs)

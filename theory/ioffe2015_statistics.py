@@ -145,13 +145,30 @@ def prove_unbiased_population_variance(ctx: Context, formula=unbiased_formula) -
 _P, _R, _V, _T, _EV, _VARV, _R0 = sp.symbols("p r v t Ev Varv r0", real=True)
 #: the Keras momentum as an unknown of its own (the retained fraction c in Keras' rule)
 _CK = sp.Symbol("c_K", real=True)
-#: torch momentum p -> Keras momentum (the retained fraction c)
-TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: 1 - p  # noqa: E731
-#: false twin: the torch momentum used as the Keras momentum unchanged
-TWIN_TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = lambda p: p  # noqa: E731
-#: limit of the EMA of the biased batch variance, as a function of (m, sigma^2)
-BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: (m - 1) / m * s2  # noqa: E731
-TWIN_BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = lambda m, s2: s2  # noqa: E731
+def _torch_to_keras(p: sp.Expr) -> sp.Expr:
+    """torch momentum p -> Keras momentum (the retained fraction c)."""
+    return 1 - p
+
+
+def _twin_torch_to_keras(p: sp.Expr) -> sp.Expr:
+    """False twin: the torch momentum used as the Keras momentum unchanged."""
+    return p
+
+
+def _biased_ema_limit(m: sp.Expr, s2: sp.Expr) -> sp.Expr:
+    """Limit of the EMA of the biased batch variance, as a function of (m, sigma^2)."""
+    return (m - 1) / m * s2
+
+
+def _twin_biased_ema_limit(m: sp.Expr, s2: sp.Expr) -> sp.Expr:
+    """False twin: the biased variance's EMA taken to converge to sigma^2."""
+    return s2
+
+
+TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = _torch_to_keras
+TWIN_TORCH_TO_KERAS: Callable[[sp.Expr], sp.Expr] = _twin_torch_to_keras
+BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = _biased_ema_limit
+TWIN_BIASED_EMA_LIMIT: Callable[[sp.Expr, sp.Expr], sp.Expr] = _twin_biased_ema_limit
 
 
 def torch_update(r: sp.Expr, v: sp.Expr, p: sp.Expr) -> sp.Expr:

@@ -118,7 +118,7 @@ def _hessian(path: str):
     def check(ctx: Context) -> Outcome:
         """Hessian paths through F.batch_norm(training=True) against the true Hessian of hand-written BN; see conformance.hessian_paths."""
         try:
-            import torch.func  # noqa: F401
+            import torch.func  # noqa: F401 -- availability probe only: torch.func exists from torch 2.0
         except ImportError:
             return Outcome(Verdict.INCONCLUSIVE, "torch.func is not available in the installed torch")
         from conformance.hessian_paths import check_hessian_paths

@@ -23,9 +23,14 @@ def hutchpp(op: Operator, m: int = 99, *, seed: int = 0) -> TraceResult:
     k = max(m // 3, 1)
     start = op.hvps
     g = torch.Generator().manual_seed(seed)
-    rad = lambda: (torch.randint(0, 2, (k, op.n), generator=g, dtype=torch.float64) * 2 - 1).to(op.device)  # noqa: E731
     mat = getattr(op, "matmat", None)
-    mm = (lambda x: mat(x).double()) if mat is not None else (lambda x: torch.stack([op.matvec(r).double() for r in x]))
+
+    def rad() -> torch.Tensor:
+        return (torch.randint(0, 2, (k, op.n), generator=g, dtype=torch.float64) * 2 - 1).to(op.device)
+
+    def mm(x: torch.Tensor) -> torch.Tensor:
+        return mat(x).double() if mat is not None else torch.stack([op.matvec(r).double() for r in x])
+
     hs = mm(rad())
     q, _ = torch.linalg.qr(hs.T)
     qt = q.T
