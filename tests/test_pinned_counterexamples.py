@@ -18,7 +18,7 @@ def bn_grad_sq_norm(y, g, gamma=1):
     z = [gamma * (v - mu) / sp.sqrt(var) for v in ys]
     loss = sum(gi * zi for gi, zi in zip(g, z))
     at = dict(zip(ys, y))
-    grad = [sp.nsimplify(sp.simplify(sp.diff(loss, v).subs(at))) for v in ys]
+    grad = [sp.radsimp(sp.simplify(sp.diff(loss, v).subs(at))) for v in ys]
     yhat = [sp.simplify(zi.subs(at) / gamma) for zi in z]
     sigma2 = sp.Rational(sum((sp.Rational(v) - sp.Rational(sum(y), m)) ** 2 for v in y), m)
     return sp.simplify(sum(c ** 2 for c in grad)), yhat, sigma2

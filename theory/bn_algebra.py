@@ -34,6 +34,9 @@ from typing import Iterable, Iterator, Mapping
 
 import sympy as sp
 
+from theory.exact_numbers import exact_nonzero as _exact_nonzero
+from theory.exact_numbers import exact_number
+
 __all__ = [
     "m", "eps", "gamma", "beta", "mu", "s", "sigma", "p1g", "qg", "BASIS", "GRAM", "Vec",
     "ONE", "Y", "G", "U", "W", "dot", "bn_path", "directional", "representer", "YHAT",
@@ -239,9 +242,8 @@ def point_subs(unit: ExplicitUnit, y: Iterable, g: Iterable, eps_val: object = 0
 
 
 def exact_nonzero(value: sp.Expr) -> bool:
-    """True when an exact (radical) number is certainly nonzero."""
-    v = sp.nsimplify(sp.radsimp(sp.simplify(value)))
-    return v != 0 and sp.N(v, 60) != 0
+    """True when an exact (radical) number is certainly nonzero (:func:`theory.exact_numbers.exact_nonzero`)."""
+    return _exact_nonzero(value)
 
 
 def small_batches(mm: int, bound: int = 3) -> list[tuple[int, ...]]:
@@ -263,8 +265,8 @@ def search_points(mm: int, bound: int, limit: int,
 
 
 def exact_value(expr: sp.Expr, sub: dict) -> sp.Expr:
-    """``expr`` at an exact point, simplified to a rational or radical."""
-    return sp.nsimplify(sp.simplify(expr.subs(sub)))
+    """``expr`` at an exact point, simplified to a rational or radical, never approximated."""
+    return exact_number(expr.subs(sub))
 
 
 def unit_vectors(mm: int) -> list[tuple[int, ...]]:

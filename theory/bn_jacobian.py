@@ -23,6 +23,7 @@ import sympy as sp
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
 from theory import bn_algebra as A
+from theory.exact_numbers import exact_number
 
 __all__ = ["projection_vector", "prove_projection_form", "exact_singular_values", "prove_spectrum",
            "refute_near_identity"]
@@ -70,7 +71,7 @@ def prove_projection_form(ctx: Context, yhat_coeff: sp.Expr = -1 / A.m) -> Outco
     # an exact eps > 0 instance where <grad, yhat> != 0 (the "only if" direction)
     unit2 = A.explicit_unit(2)
     sub = A.point_subs(unit2, (-1, 1), (1, 0), 1, 1)
-    inst = sp.nsimplify(sp.simplify(sp.Add(*[a * b for a, b in zip(_explicit_gradient(unit2), unit2.yhat)]).subs(sub)))
+    inst = A.exact_value(sp.Add(*[a * b for a, b in zip(_explicit_gradient(unit2), unit2.yhat)]), sub)
     top = ctx.budget(4, 6, 8)
     explicit: dict[str, bool] = {}
     if resid == 0:
@@ -116,7 +117,7 @@ def exact_singular_values(y: tuple, eps_val: object = 0, gamma_val: object = 1) 
     jac = jac.xreplace(A.point_subs(unit, y, [0] * len(y), eps_val, gamma_val))
     jtj = (jac.T * jac).applyfunc(sp.expand)
     if not all(e.is_Rational for e in jtj):
-        jtj = jtj.applyfunc(lambda e: sp.nsimplify(sp.simplify(e)))
+        jtj = jtj.applyfunc(exact_number)
     x = sp.Symbol("x")
     roots = sp.roots(sp.Poly(jtj.charpoly(x).as_expr(), x))
     vals: list[sp.Expr] = []

@@ -28,6 +28,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
+from theory.exact_numbers import exact_number
 
 __all__ = [
     "modified_matrix", "downdate_structure", "charpoly_sign_pattern",
@@ -118,7 +119,7 @@ def charpoly_sign_pattern(d: int, sign: int = -1) -> dict[str, Any]:
 
 def _kappa_restricted(m: sp.Matrix) -> sp.Expr:
     """lambda_max / lambda_min over the non-zero eigenvalues (exact, small matrices)."""
-    eigs = [sp.nsimplify(sp.simplify(ev)) for ev in m.eigenvals(multiple=True)]
+    eigs = [exact_number(ev) for ev in m.eigenvals(multiple=True)]
     nz = [ev for ev in eigs if sp.simplify(ev) != 0]
     return sp.simplify(max(nz, key=lambda x: sp.N(x, 50)) / min(nz, key=lambda x: sp.N(x, 50)))
 

@@ -28,6 +28,7 @@ import sympy as sp
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
 from theory import bn_algebra as A
+from theory.exact_numbers import exact_number
 
 __all__ = ["StagedFormula", "STAGED", "staged_vector", "staged_components", "prove_backprop",
            "prove_vanishing_term"]
@@ -81,8 +82,8 @@ def _search_counterexample(f: StagedFormula) -> dict | None:
                 k = bad[0]
                 return {"m": mm, "y": list(y), "g": list(g), "eps": e, "gamma": 1,
                         "component": k + 1,
-                        "formula": str(sp.nsimplify(staged_components(unit, f)[k].subs(sub))),
-                        "exact": str(sp.nsimplify(_exact_gradient_components(unit)[k].subs(sub))),
+                        "formula": str(exact_number(staged_components(unit, f)[k].subs(sub))),
+                        "exact": str(exact_number(_exact_gradient_components(unit)[k].subs(sub))),
                         "difference": str(vals[k]), "difference_60_digits": str(sp.N(vals[k], 60))}
     return None
 
@@ -189,8 +190,8 @@ def prove_vanishing_term(ctx: Context, power: int = 1) -> Outcome:
         second = sp.Add(*[-2 * ci**power for ci in c]) / mm
         for y in A.small_batches(mm, 2)[:20]:
             sub = A.point_subs(unit, y, [0] * mm, 0, 1)
-            d_val, s_val = (sp.nsimplify(sp.simplify(e.subs(sub))) for e in (dsig2_e, second))
-            val = sp.nsimplify(sp.simplify(d_val * s_val))
+            d_val, s_val = (exact_number((e.subs(sub))) for e in (dsig2_e, second))
+            val = exact_number((d_val * s_val))
             if A.exact_nonzero(d_val) and A.exact_nonzero(val):
                 return Outcome(Verdict.REFUTED, "exact counterexample (rationals/radicals), dL/dsigma^2 != 0",
                                evidence={"counterexample": {"m": mm, "y": list(y), "power": power, "eps": 0,

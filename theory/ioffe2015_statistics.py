@@ -19,6 +19,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
+from theory.exact_numbers import exact_number
 
 __all__ = [
     "M", "MU", "SIGMA2", "C", "N", "expected_batch_variance", "iid_pair_moment",
@@ -334,7 +335,7 @@ def prove_inference_affine(ctx: Context, offset=inference_offset) -> Outcome:
         return Outcome(Verdict.PROVED, "symbolic gamma, beta, E[x], Var[x] + eps > 0, symbolic fan-in d",
                        evidence, steps, exprs)
     point = {_X: 0, _G: 1, _B: 0, _EX: 1, _VAR: 1, _EPS: 0}
-    val = sp.nsimplify((bn - (a * _X + cc)).subs(point))
+    val = exact_number((bn - (a * _X + cc)).subs(point))
     if val != 0:
         evidence["counterexample"] = {str(kk): str(v) for kk, v in point.items()}
         evidence["counterexample"]["difference"] = str(val)

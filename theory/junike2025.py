@@ -24,6 +24,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
+from theory.exact_numbers import exact_number
 
 __all__ = [
     "c08_data", "standard_loss", "bn_loss", "standard_optimum", "fixed_bn_optimum",
@@ -65,7 +66,7 @@ def standard_optimum(X: sp.Matrix, y: sp.Matrix) -> tuple[sp.Matrix, sp.Expr, sp
     if len(sol) != 1:
         raise ValueError(f"the standard loss has {len(sol)} critical points, expected one")
     Wstar = sp.Matrix([sol[0][W1], sol[0][W2]])
-    return Wstar, sp.nsimplify(L.subs(sol[0])), sp.hessian(L, (W1, W2))
+    return Wstar, exact_number(L.subs(sol[0])), sp.hessian(L, (W1, W2))
 
 
 def fixed_bn_optimum(X: sp.Matrix, y: sp.Matrix) -> dict:
@@ -119,19 +120,19 @@ def trainable_bn_optimum(X: sp.Matrix, y: sp.Matrix) -> dict:
 def dist2_to_ray(W0: sp.Matrix, u: sp.Matrix) -> sp.Expr:
     """inf_{t > 0} ||W0 - t u||^2 = ||W0||^2 - max(<W0,u>, 0)^2 / ||u||^2."""
     p = (W0.T * u)[0]
-    return sp.nsimplify((W0.T * W0)[0] - sp.Max(p, 0) ** 2 / (u.T * u)[0])
+    return exact_number((W0.T * W0)[0] - sp.Max(p, 0) ** 2 / (u.T * u)[0])
 
 
 def dist2_to_punctured_line(W0: sp.Matrix, u: sp.Matrix) -> sp.Expr:
     """inf_{t != 0} ||W0 - t u||^2 = ||W0||^2 - <W0,u>^2 / ||u||^2."""
-    return sp.nsimplify((W0.T * W0)[0] - (W0.T * u)[0] ** 2 / (u.T * u)[0])
+    return exact_number((W0.T * W0)[0] - (W0.T * u)[0] ** 2 / (u.T * u)[0])
 
 
 def lemma45_rhs(W0: sp.Matrix, Wstar: sp.Matrix) -> sp.Expr:
     """Santurkar et al. (2018), Lemma 4.5, right-hand side, literally."""
     d = W0 - Wstar
     n2 = (Wstar.T * Wstar)[0]
-    return sp.nsimplify((d.T * d)[0] - (n2 - (Wstar.T * W0)[0]) ** 2 / n2)
+    return exact_number((d.T * d)[0] - (n2 - (Wstar.T * W0)[0]) ** 2 / n2)
 
 
 def refute_lemma45_exact(ctx: Context) -> Outcome:

@@ -22,6 +22,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
+from theory.exact_numbers import exact_number
 from theory.junike2025 import bn_loss, c08_data, standard_optimum
 
 __all__ = [
@@ -89,7 +90,7 @@ def check_reparametrization(ctx: Context, gamma_of: GammaFn = gamma_sqrt_var_eps
             if var_v + e == 0:
                 continue
             g = gamma_of(var_v, sp.Integer(e))
-            z = [sp.nsimplify(g * (v - mu_v) / sp.sqrt(var_v + e) + mu_v) for v in yv]
+            z = [exact_number(g * (v - mu_v) / sp.sqrt(var_v + e) + mu_v) for v in yv]
             if any(sp.simplify(zv - v) != 0 for zv, v in zip(z, yv)):
                 steps.append(("Exact counterexample (small integer batch).",
                               r"y=" + sp.latex(sp.Matrix(yv).T) + r",\ \varepsilon=" + str(e)
@@ -122,7 +123,7 @@ def refute_minima_are_critical(ctx: Context) -> Outcome:
     v = X * Wstar
     mu, var = _batch_stats(list(v))
     point = {w1: Wstar[0], w2: Wstar[1], g: sp.sqrt(var), b: mu}
-    value = sp.nsimplify(sp.simplify(Lhat.subs(point)))
+    value = exact_number((Lhat.subs(point)))
     grad = [sp.radsimp(sp.simplify(sp.diff(Lhat, p).subs(point))) for p in (w1, w2, g, b)]
     minimum = all(ev.is_positive for ev in H.eigenvals())
     nonzero = [gi != 0 for gi in grad]
@@ -204,7 +205,7 @@ def check_rhs_is_distance(ctx: Context, rhs: RhsFn = rhs_lemma45) -> Outcome:
                 if C == 0 or B <= 0:
                     continue
                 D2 = sum((x - w) ** 2 for x, w in zip(W0, Ws))
-                lhs = sp.nsimplify(rhs(sp.Integer(D2), sp.Integer(C), sp.Integer(B)))
+                lhs = exact_number(rhs(sp.Integer(D2), sp.Integer(C), sp.Integer(B)))
                 ref = sp.Rational(A) - sp.Rational(B * B, C)
                 if lhs != ref:
                     steps.append(("Exact counterexample with $\\langle W_0,W^*\\rangle>0$.",

@@ -147,7 +147,7 @@ def prove_thm42(ctx: Context, sign: int = -1) -> Outcome:
             second = sp.diff(loss.subs(path_sub), t, 2).subs(t, 0)
             lv = A.exact_value(second, sub)
             q = A.exact_value(sp.Add(*[a * b for a, b in zip(unit.g, unit.yhat)]), sub)
-            sig2 = sp.nsimplify(unit.var.subs(sub))
+            sig2 = A.exact_value(unit.var, sub)
             rv = sign * q * sum(c**2 for c in vg) / (mm * sig2)
             if A.exact_nonzero(lv - rv):
                 return Outcome(Verdict.REFUTED, "exact counterexample (linear L, H = 0), eps = 0, gamma = 1",

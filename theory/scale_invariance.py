@@ -19,6 +19,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
+from theory.exact_numbers import exact_nonzero
 
 __all__ = [
     "SymBatch", "ListBatch", "bn_entry", "exact_nonzero", "linear_in_weights",
@@ -98,12 +99,6 @@ def bn_entry(b: Batch, gamma: sp.Expr, beta: sp.Expr, eps: sp.Expr) -> sp.Expr:
     mean = b.total(lambda v: v) / b.size
     var = b.total(lambda v: (v - mean) ** 2) / b.size
     return gamma * (b.at() - mean) / sp.sqrt(sp.simplify(var) + eps) + beta
-
-
-def exact_nonzero(value: sp.Expr) -> bool:
-    """True when an algebraic number is certainly nonzero: its minimal polynomial is not x."""
-    x = sp.Symbol("x")
-    return sp.minimal_polynomial(sp.nsimplify(value), x) != x
 
 
 def linear_in_weights() -> sp.Expr:
