@@ -2,9 +2,13 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
-from gpu_checks.bench_curvature import environment, main, run_bench, trace_floor
+from gpu_checks.bench_curvature import (deflated_trace, environment, hvps_for_rel_stderr, issue_targets, main,
+                                        run_bench, trace_floor)
+from gpu_checks.hvp import HessianOperator
+from gpu_checks.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_path):
@@ -38,6 +42,14 @@ def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_pa
     ts = res["trace_seeds"]
     assert ts["seeds"] == 3 and len(ts["runs"]) == 3 and ts["max_hvps"] <= 100
     assert 0 <= ts["covered_1se"] <= ts["covered_2se"] <= 1
+    t1 = res["trace_to_1pct"]
+    assert t1["seeds"] == 3 and t1["rtol_2se"] == 0.01 and t1["max_hvps"] <= t1["budget_hvps"]
+    assert all(r["hvps"] > t1["krylov_dim"] for r in t1["runs"])
+    assert set(res["targets"]) == {"top10_fp32", "top10_fp64", "trace", "hvp_cost_ratio",
+                                   "hvp_cost_ratio_batched", "buffers_unchanged"}
+    assert res["targets"]["top10_fp64"]["met"] is True
+    need = tf["hvps_for_rel_stderr"]
+    assert need["0.005"]["hvps"] >= need["0.01"]["hvps"] >= 1
     c = res["hvp_costs"]
     lo, hi = c["double_backward_fresh_ratio_range"]
     assert lo <= c["double_backward_fresh_ratio"] <= hi and c["rounds"] == 2
@@ -109,3 +121,52 @@ def test_environment_names_torch_cpu_threads_and_date():
     env = environment("cpu")
     assert env["torch"] == torch.__version__ and env["torch_threads"] == torch.get_num_threads()
     assert env["cpu_count"] and env["cpu_model"] and "T" in env["date_utc"]
+
+
+def test_hvps_for_rel_stderr_is_the_hand_computed_minimum_over_deflation_sizes():
+    lam = np.array([4.0, -2.0, 1.0, 1.0])  # trace 4; by |lambda|: 4, -2, 1, 1
+    # k=0: tail 22 -> ceil(2*22/(0.5*4)^2) = 11; k=1: tail 6 -> 3 + 1 = 4; k=2: tail 2 -> 1 + 2 = 3; k=3: 1 + 3 = 4
+    out = hvps_for_rel_stderr(lam, 0.5)
+    assert (out["hvps"], out["deflated"], out["probes"]) == (3, 2, 1)
+    # deflating by algebraic order (4, 1, 1, -2) would keep -2 in the remainder: magnitude order is the bound
+    assert hvps_for_rel_stderr(lam, 1e-3)["hvps"] == 4
+    for bad in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="positive"):
+            hvps_for_rel_stderr(lam, bad)
+    with pytest.raises(ValueError, match="zero"):
+        hvps_for_rel_stderr(np.array([1.0, -1.0]), 0.1)
+
+
+def test_deflated_trace_with_a_fixed_krylov_basis_stops_on_its_standard_error():
+    model, x, y, loss = tiny_problem("batch", seed=2)  # trace 32.5: a relative target is meaningful
+    exact = float(torch.trace(tiny_reference_hessian(model, x, y, loss)))
+    op = HessianOperator(loss)
+    r = deflated_trace(op, 400, seed=2, rtol=0.05, krylov_dim=20)
+    assert r["lanczos_hvps"] == 20 and "20-vector" in r["method"]
+    assert r["hvps"] == op.hvps and r["hvps"] <= 400
+    assert r["stopped_on_stderr"] and 2 * r["stderr"] <= 0.05 * abs(r["estimate"])
+    assert abs(r["estimate"] - exact) <= 5 * r["stderr"], (r, exact)
+    for budget, dim in ((10, 9), (10, 0), (0, None)):
+        with pytest.raises(ValueError):
+            deflated_trace(HessianOperator(loss), budget, krylov_dim=dim)
+
+
+def _result(top10_err=8e-7, top10_hvps=31, trace_err=0.005, trace_hvps=100, z=0.8, fresh=2.4, batched=1.5):
+    return {"top10": {"max_rel_err": top10_err, "hvps": top10_hvps}, "top10_fp64": {"max_rel_err": 1e-14},
+            "trace": {"rel_err": trace_err, "hvps": trace_hvps, "err_over_stderr": z},
+            "hvp_cost_ratio": fresh, "hvp_cost_ratio_batched": batched, "buffers_unchanged": True}
+
+
+def test_issue_targets_are_met_only_within_their_thresholds_and_budgets():
+    assert all(v["met"] for v in issue_targets(_result()).values())
+    misses = {"top10_fp32": dict(top10_err=1.1e-6), "trace": dict(trace_err=0.011)}
+    misses_budget = {"top10_fp32": dict(top10_hvps=41), "trace": dict(trace_hvps=101)}
+    for target, kw in list(misses.items()) + list(misses_budget.items()):
+        out = issue_targets(_result(**kw))
+        assert not out[target]["met"] and sum(not v["met"] for v in out.values()) == 1, (target, out)
+    assert not issue_targets(_result(z=2.5))["trace"]["met"]  # error not covered by 2 standard errors
+    assert not issue_targets(_result(fresh=2.6))["hvp_cost_ratio"]["met"]
+    assert not issue_targets(_result(batched=2.1))["hvp_cost_ratio_batched"]["met"]
+    no_exact = _result()
+    no_exact["trace"]["rel_err"] = None
+    assert "trace" not in issue_targets(no_exact)
