@@ -34,8 +34,7 @@ from typing import Iterable, Iterator, Mapping
 
 import sympy as sp
 
-from theory.exact_numbers import exact_nonzero as _exact_nonzero
-from theory.exact_numbers import exact_number
+from theory.exact_numbers import exact_nonzero, exact_number  # exact_nonzero: re-exported for the claims
 
 __all__ = [
     "m", "eps", "gamma", "beta", "mu", "s", "sigma", "p1g", "qg", "BASIS", "GRAM", "Vec",
@@ -239,11 +238,6 @@ def point_subs(unit: ExplicitUnit, y: Iterable, g: Iterable, eps_val: object = 0
     sub.update({a: sp.Rational(v) for a, v in zip(unit.g, g)})
     sub.update({eps: sp.Rational(eps_val), gamma: sp.Rational(gamma_val), beta: sp.Rational(beta_val)})
     return sub
-
-
-def exact_nonzero(value: sp.Expr) -> bool:
-    """True when an exact (radical) number is certainly nonzero (:func:`theory.exact_numbers.exact_nonzero`)."""
-    return _exact_nonzero(value)
 
 
 def small_batches(mm: int, bound: int = 3) -> list[tuple[int, ...]]:

@@ -16,6 +16,15 @@ _X = sp.Symbol("x")
 _DIGITS = 60  # numeric screen; a decision below 10**-(_DIGITS - 10) goes to the minimal polynomial
 
 
+def _simplified(value: sp.Expr) -> sp.Expr:
+    return sp.radsimp(sp.simplify(sp.sympify(value)))
+
+
+def _numerically_nonzero(value: sp.Expr) -> bool:
+    """|value| > 10**-50 at 60 digits (sympy's evalf tracks its error): certainly nonzero."""
+    return abs(sp.N(value, _DIGITS)) > sp.Float(10) ** (-(_DIGITS - 10))
+
+
 def _is_zero(value: sp.Expr) -> bool:
     """Exact: a rational is compared directly, an algebraic number by its minimal polynomial."""
     if value.is_Rational:
@@ -29,16 +38,14 @@ def exact_number(value: sp.Expr) -> sp.Expr:
     nsimplify's shorter form replaces it only if it agrees to 60 digits and the difference is proved
     zero; otherwise the simplified exact form is returned as it is.
     """
-    v = sp.radsimp(sp.simplify(sp.sympify(value)))
+    v = _simplified(value)
     if v.is_Rational or not v.is_number:
         return v
     cand = sp.nsimplify(v)
     if cand == v or sp.count_ops(cand) >= sp.count_ops(v):
         return v
-    diff = cand - v
-    if abs(sp.N(diff, _DIGITS)) > sp.Float(10) ** (-(_DIGITS - 10)):
-        return v
-    return cand if _is_zero(sp.radsimp(sp.simplify(diff))) else v
+    diff = _simplified(cand - v)
+    return v if _numerically_nonzero(diff) or not _is_zero(diff) else cand
 
 
 def exact_nonzero(value: sp.Expr) -> bool:
@@ -47,11 +54,9 @@ def exact_nonzero(value: sp.Expr) -> bool:
     A value that evaluates (with sympy's error control) to more than 10**-50 in magnitude is nonzero;
     anything smaller is decided by its minimal polynomial.
     """
-    v = sp.radsimp(sp.simplify(sp.sympify(value)))
+    v = _simplified(value)
     if v.is_Rational:
         return v != 0
     if not v.is_number:
         raise ValueError(f"exact_nonzero needs a number, got an expression in {sorted(map(str, v.free_symbols))}")
-    if abs(sp.N(v, _DIGITS)) > sp.Float(10) ** (-(_DIGITS - 10)):
-        return True
-    return not _is_zero(v)
+    return _numerically_nonzero(v) or not _is_zero(v)
