@@ -209,7 +209,7 @@ def cmd_latex(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "curvature":
-        from gpu_checks.bench_curvature import main as bench_main
+        from gpu_checks.curvature.bench_curvature import main as bench_main
 
         return bench_main(args.rest)
     raise BadInput(f"unknown benchmark {args.what!r}")

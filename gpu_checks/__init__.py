@@ -1,9 +1,13 @@
-"""Curvature engine for normalized networks (issue 3).
+"""The scale level: torch networks and the experiments behind the claims about networks.
 
-Normalizers with explicit batch-statistics semantics, model builders, a side-effect-free functional loss
-over a flat parameter vector, Hessian-vector products (double backward and forward-over-reverse), a dense
-exact Hessian by an independent path, and estimators (restarted Lanczos, ARPACK, Hutchinson, Hutch++,
-stochastic Lanczos quadrature, power iteration), each returning its HVP count and an error estimate.
+Three subpackages, one concept each:
+
+* :mod:`gpu_checks.nets`: normalization layers with explicit batch-statistics semantics, model
+  builders and the shipped data (scikit-learn's digits).
+* :mod:`gpu_checks.curvature`: the curvature engine (Hessian-vector products, Lanczos, ARPACK,
+  Hutchinson, Hutch++, SLQ, a dense float64 reference) and its benchmark.
+* :mod:`gpu_checks.experiments`: the network experiments, one module per source paper, each a set of
+  pure seeded measurement functions run cell by cell by :mod:`bnclaims.scale`.
 
 torch is imported by the submodules only; importing this package is cheap.
 """

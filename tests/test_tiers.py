@@ -29,7 +29,7 @@ def test_curvature_benchmark_runs_on_cuda(tmp_path):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
-    from gpu_checks.bench_curvature import main
+    from gpu_checks.curvature.bench_curvature import main
 
     out = tmp_path / "gpu.json"
     assert main(["--preset", "gpu", "--device", "cuda", "--json", str(out)]) == 0
