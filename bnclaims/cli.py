@@ -26,6 +26,9 @@ examples:
   bnclaims verify --level theory --level numerics --json out.json
   bnclaims latex --out tex/        # write one .tex per claim plus bnclaims.tex
   bnclaims latex --check           # exit 1 if the committed golden LaTeX would change
+  bnclaims verify --level scale --plots plots/ --cache .bnclaims-cache   # network claims
+  bnclaims verify --level scale --preset gpu --device cuda --json gpu.json
+  bnclaims rate --activation tanh --batch 32
   bnclaims bench curvature --json bench.json
 
 exit codes: 0 all verdicts as expected; 1 some verdict differs (or LaTeX drift); 2 bad usage/input.
@@ -65,7 +68,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _show_claim(c) -> None:
-    wrap = lambda s, ind="  ": textwrap.fill(s, 100, initial_indent=ind, subsequent_indent=ind)
+    def wrap(text: str, ind: str = "  ") -> str:
+        """Fill to 100 columns; continuation lines are indented under the text, not given a new bullet."""
+        return textwrap.fill(text, 100, initial_indent=ind, subsequent_indent=" " * len(ind))
     print(f"{c.id}  ({c.catalog})  {c.title}")
     print("statement:")
     print(wrap(c.statement))
@@ -82,9 +87,18 @@ def _show_claim(c) -> None:
     if c.proof_sketch:
         print("proof sketch:")
         print(wrap(c.proof_sketch))
+    from bnclaims.scale.experiment import describe_scale_check
+
+    if Level.SCALE in c.checks and describe_scale_check(c.checks[Level.SCALE]):
+        print("scale level, pre-registered criterion:")
+        for line in describe_scale_check(c.checks[Level.SCALE]):
+            print(wrap(line, "  - "))
     if c.twin is not None:
         print(f"false twin ({c.id}.twin, must be refuted): {c.twin.change}")
         print(wrap(c.twin.statement))
+        if Level.SCALE in c.twin.checks:
+            for line in describe_scale_check(c.twin.checks[Level.SCALE])[:-2]:
+                print(wrap(line, "  - "))
     if c.notes:
         print("notes:")
         print(wrap(c.notes))
@@ -163,14 +177,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     claims = select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
-    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device)
+    if args.json:
+        _check_writable_parent(args.json)
+    if Level.SCALE in levels and args.batch is None:
+        _validate_scale_options(args)
+    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device, jobs=args.jobs,
+                  cache=args.cache, executor=args.executor, plots=args.plots)
     if args.batch is not None:
         records = _batch_records(claims, args, ctx)
     else:
         if args.eps is not None or args.upstream is not None:
             raise BadInput("--eps/--gamma/--upstream only apply together with --batch")
-        records = run_claims(claims, levels, ctx, twins=not args.no_twins,
-                             progress=not args.no_progress and sys.stderr.isatty())
+        try:
+            records = run_claims(claims, levels, ctx, twins=not args.no_twins,
+                                 progress=not args.no_progress and sys.stderr.isatty())
+        finally:
+            ctx.close()
     if not records:
         raise BadInput("nothing to run: the selected claims have no check at the selected levels")
     width = max(len(r.id) for r in records)
@@ -188,6 +210,60 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, ledger(records, ctx))
     return 1 if bad else 0
+
+
+def _default_jobs() -> int:
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _check_writable_parent(path: str) -> None:
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise BadInput(f"cannot write {path}: directory {parent} does not exist")
+
+
+def _validate_device(device: str) -> None:
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise BadInput(f"--device {device!r} is not a torch device (cpu, cuda, cuda:0, ...)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"--device {device}: CUDA is not available on this machine")
+    if dev.type not in ("cpu", "cuda"):
+        raise BadInput(f"--device {device}: the scale level runs on cpu or cuda")
+
+
+def _validate_scale_options(args: argparse.Namespace) -> None:
+    """Refuse bad scale-level options before any check runs (exit 2, one line)."""
+    from bnclaims.scale.grid import validate_cache_dir, validate_executor, validate_jobs
+
+    _validate_device(args.device)
+    validate_jobs(args.jobs)
+    validate_executor(args.executor)
+    if args.cache is not None:
+        validate_cache_dir(args.cache)
+    if args.plots is not None:
+        validate_cache_dir(args.plots, what="--plots")
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    """The per-layer gradient growth rate of an activation (Yang et al. 2019, Thms 8 and 9)."""
+    from numerics.yang2019 import activation_rate
+
+    if not 15 <= args.dps <= 1000:
+        raise BadInput(f"--dps must be between 15 and 1000, got {args.dps}")
+    if args.json:
+        _check_writable_parent(args.json)
+    result = activation_rate(args.activation, batch=args.batch, dps=args.dps)
+    if args.json:
+        _write_json(args.json, result)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    return 0
 
 
 # -- latex / bench -------------------------------------------------------------------------
@@ -250,7 +326,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--eps", metavar="E", default=None, help="eps for --batch (default 0)")
     q.add_argument("--gamma", metavar="G", default="1", help="gamma for --batch (default 1)")
     q.add_argument("--upstream", metavar="G1,G2,...", help="upstream gradient dL/dz for --batch")
+    q.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
+                   help="scale level: worker processes for the experiment cells (default: CPUs, at most 4)")
+    q.add_argument("--cache", metavar="DIR", help="scale level: keep finished cells here; a rerun resumes")
+    q.add_argument("--executor", default="local", choices=["local", "slurm"],
+                   help="scale level: run cells in a local process pool or as a SLURM array (needs submitit)")
+    q.add_argument("--plots", metavar="DIR", help="scale level: write one PNG per claim into DIR")
     q.set_defaults(func=cmd_verify)
+
+    q = sub.add_parser("rate", help="per-layer gradient growth of a BN net for an activation (Yang et al. 2019)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Large-batch rate E[phi'(z)^2]/Var phi(z) of any activation (a name or a sympy "
+                       "expression in z), and with --batch the finite-B rate where an exact form exists "
+                       "(linear: (B-2)/(B-3); relu: Thm 8).",
+                       epilog="examples:\n  bnclaims rate --activation tanh\n"
+                       "  bnclaims rate --activation relu --batch 32\n"
+                       "  bnclaims rate --activation 'z*exp(-z**2/2)'")
+    q.add_argument("--activation", required=True, metavar="NAME|EXPR",
+                   help="relu, linear, tanh, gelu, silu, abs, ... or an expression in z")
+    q.add_argument("--batch", type=int, metavar="B", help="batch size B >= 4 for the finite-B rate")
+    q.add_argument("--dps", type=int, default=30, help="digits (default 30)")
+    q.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    q.set_defaults(func=cmd_rate)
 
     q = sub.add_parser("latex", help="regenerate the LaTeX derivations (or check them)")
     q.add_argument("--out", default="tex", metavar="DIR", help="output directory (default: tex)")
@@ -288,9 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
-    if getattr(args, "dps", 60) < 50:
+    if args.func is not cmd_rate and getattr(args, "dps", 60) < 50:
         parser.error(f"--dps must be at least 50, got {args.dps}")
-    if getattr(args, "batch", None) is not None and args.eps is None:
+    if args.func is cmd_verify and args.batch is not None and args.eps is None:
         args.eps = "0"
     try:
         return args.func(args)

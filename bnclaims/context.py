@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 #: Size presets. ``quick`` is for unit tests, ``default`` is what ``bnclaims verify`` runs on a
 #: 2-core CPU in a few minutes, ``thorough`` is the nightly tier, ``gpu`` the large torch sizes.
@@ -23,6 +23,12 @@ class Context:
     dps: int = 60
     device: str = "cpu"
     progress: Callable[[str], None] | None = field(default=None, repr=False)
+    #: Scale level: worker processes, cache directory, executor ("local" or "slurm"), plot directory.
+    jobs: int = 1
+    cache: str | None = None
+    executor: str = "local"
+    plots: str | None = None
+    _grid: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -46,3 +52,19 @@ class Context:
         """Report progress (a line under the progress bar); silent when no callback is set."""
         if self.progress is not None:
             self.progress(message)
+
+    def grid(self) -> Any:
+        """The grid runner of the scale level (:class:`bnclaims.scale.grid.GridRunner`), made on first
+        use and shared by every check of this context, so that a claim and its twin share cells."""
+        if self._grid is None:
+            from bnclaims.scale.grid import GridRunner
+
+            self._grid = GridRunner(jobs=self.jobs, cache=self.cache, executor=self.executor,
+                                    progress=self.say)
+        return self._grid
+
+    def close(self) -> None:
+        """Stop the grid runner's worker processes, if any."""
+        if self._grid is not None:
+            self._grid.close()
+            self._grid = None

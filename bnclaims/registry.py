@@ -108,6 +108,8 @@ class Claim:
                 "change": self.twin.change, "statement": self.twin.statement,
                 "latex": self.twin.latex, "levels": [lv.value for lv in self.twin.checks]},
             "accepts_user_batch": self.on_batch is not None,
+            "scale_criterion": (self.checks[Level.SCALE].criterion.summary()
+                                if hasattr(self.checks.get(Level.SCALE), "criterion") else None),
             "notes": self.notes,
         }
 

@@ -58,6 +58,30 @@ TOLERANCES: dict[str, float] = {
     "conformance.hessian_disagree_rel": 1e-8,
     # Interval certificates against a float-rounded bound: the bound is enlarged by this factor first.
     "conformance.certificate_bound_margin_rel": 1e-3,
+    # numerics/yang2019.py (Yang et al. 2019, Thm 8 table): half a unit in the 4th printed decimal,
+    "yang.printed_table_abs": 5e-5,
+    # the Richardson-extrapolated limit of lambda_relu(10^k) (k = 29, 30) against the claimed limit,
+    "yang.limit_agreement_abs": 1e-30,
+    # a large-B rate E phi'^2 / Var phi at the panel precision: affine activations within this of 1,
+    "yang.poincare_equality_abs": 1e-25,
+    # and quoted closed forms (relu: pi/(pi-1), abs: 1/(1-2/pi)) within this of the quadrature.
+    "yang.closed_form_abs": 1e-30,
+    # gpu_checks/experiments tests: float64 references (exact paths) and loose smoke bands on small nets
+    # (the claims' own bands are on their pre-registered criteria, bnclaims/claims/*).
+    "experiments.desmith2020.reference_rel_fp64": 1e-10,
+    "experiments.desmith2020.bn_slope_rel": 0.1,
+    "experiments.desmith2020.none_log2_growth_rel": 0.1,
+    "experiments.meanshift.cosine_abs_fp64": 1e-12,
+    "experiments.meanshift.bn_cosine_abs": 0.04,
+    "experiments.rao2020.relmean_x_rel": 0.03,
+    "experiments.rao2020.loglog_slope_abs": 0.1,
+    "experiments.rao2020.pearson_abs_fp64": 1e-12,
+    "experiments.yang2019.profile_abs_fp64": 1e-10,
+    "experiments.yang2019.linear_rate_rel": 0.05,
+    "experiments.yang2019.none_rate_rel": 0.1,
+    "experiments.yang2019.constant_upstream_fp32": 1e-05,
+    "experiments.yang2019.constant_upstream_fp64": 1e-12,
+    "experiments.yang2019.fp32_vs_fp64_rate_rel": 0.001,
 }
 
 

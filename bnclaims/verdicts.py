@@ -51,14 +51,29 @@ class Outcome:
             raise ValueError("an Outcome must state its scope")
 
 
-def has_certificate(evidence: Any) -> bool:
+def has_certificate(evidence: Any, level: "Level | str | None" = None) -> bool:
     """True when evidence carries a certificate: some nested dict with ``certified: True``
     (an interval enclosure on the violating side) or ``exact: True`` (exact re-verification).
+
+    At the ``scale`` level (and only there) a *statistical* certificate also counts: a dict with
+    ``statistical: True`` that holds the per-seed values, the interval and its confidence level, the
+    seeds, the preset and the versions needed to rerun the experiment (:mod:`bnclaims.scale.verdict`).
+    A statistical certificate never certifies a theory or numerics refutation.
     """
+    statistical_ok = level is not None and Level(level) is Level.SCALE
+    return _has_certificate(evidence, statistical_ok)
+
+
+_STATISTICAL_KEYS = ("per_seed", "interval", "level", "seeds", "preset", "versions")
+
+
+def _has_certificate(evidence: Any, statistical_ok: bool) -> bool:
     if isinstance(evidence, dict):
         if evidence.get("certified") is True or evidence.get("exact") is True:
             return True
-        return any(has_certificate(v) for v in evidence.values())
+        if statistical_ok and evidence.get("statistical") is True and all(k in evidence for k in _STATISTICAL_KEYS):
+            return True
+        return any(_has_certificate(v, statistical_ok) for v in evidence.values())
     if isinstance(evidence, (list, tuple)):
-        return any(has_certificate(v) for v in evidence)
+        return any(_has_certificate(v, statistical_ok) for v in evidence)
     return False

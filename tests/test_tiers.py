@@ -37,3 +37,17 @@ def test_curvature_benchmark_runs_on_cuda(tmp_path):
     assert data["buffers_unchanged"] is True
     assert max(data["exact"]["residual_bounds"]) < 1e-8 * abs(data["exact"]["lambda"][0])
     assert data["top10_fp64"]["max_rel_err"] < 1e-8 and data["top10"]["max_rel_err"] < 1e-4
+
+
+@pytest.mark.gpu
+def test_the_scale_level_runs_at_the_gpu_preset_on_cuda(tmp_path):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    from bnclaims.cli import main
+
+    out = tmp_path / "scale_gpu.json"
+    code = main(["verify", "--level", "scale", "--preset", "gpu", "--device", "cuda", "--no-progress",
+                 "--json", str(out), "--plots", str(tmp_path / "plots")])
+    records = json.loads(out.read_text())["results"]
+    assert code == 0, [(r["id"], r["verdict"], r["scope"]) for r in records if r["verdict"] != r["expected"]]

@@ -31,6 +31,15 @@ CONFORMANCE_IDS = {
     "conformance.planted_eps_outside_sqrt", "conformance.planted_biased_running_var",
     "conformance.planted_momentum_flipped",
 }
+# The ten network claims at initialization of the table "Rate and network claims" (expected verdict at the
+# scale level; None = empirical, decided by the pre-registered criterion).
+NETWORK_INIT_IDS = {
+    "yang.linear_explosion_rate": "holds", "yang.relu_explosion_rate_large_batch": "holds",
+    "yang.explosion_not_removable_by_activation": "holds", "skip.removes_explosion": "holds",
+    "seed001.bn_prevents_gradient_decay": "refuted", "desmith.residual_variance_linear_growth": "holds",
+    "rao.prelayernorm_mean_small": "holds", "rao.information_propagation": "holds",
+    "meanshift.bn_removes_mean_shift": "holds", "rao.gradient_explosion_ranking": None,
+}
 CATALOG = Path(__file__).resolve().parents[3] / "shared" / "CLAIMS.md"
 BIB = Path(__file__).resolve().parents[2] / "bnclaims" / "references.bib"
 
@@ -41,6 +50,23 @@ def test_every_formula_claim_of_the_catalog_is_registered_with_its_expected_verd
     assert not missing, f"not registered: {missing}"
     for cid, expected in FORMULA_IDS.items():
         assert registered[cid].expected.value == expected, cid
+
+
+def test_every_network_claim_at_initialization_has_a_scale_check_with_its_expected_verdict():
+    registered = {c.id: c for c in all_claims()}
+    for cid, expected in NETWORK_INIT_IDS.items():
+        claim = registered[cid]
+        assert Level.SCALE in claim.checks, cid
+        got = claim.expected_at(Level.SCALE)
+        assert (got.value if got else None) == expected, cid
+        if expected in ("holds", None) and claim.twin is not None:
+            assert Level.SCALE in claim.twin.checks, f"{cid}: the twin must be refuted by the same experiment"
+
+
+def test_the_yang_rates_are_proved_at_the_theory_level():
+    for cid in ("yang.linear_explosion_rate", "yang.relu_explosion_rate_large_batch",
+                "yang.explosion_not_removable_by_activation"):
+        assert get_claim(cid).expected_at(Level.THEORY) is Verdict.PROVED, cid
 
 
 def test_every_conformance_claim_is_registered():
@@ -54,6 +80,9 @@ def test_the_id_list_above_matches_the_catalog_file():
     table = text.split("### Formula claims")[1].split("### Rate and network claims")[0]
     ids = dict(re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|[^|]*\|[^|]*\| (\w+) \|", table, re.M))
     assert ids == FORMULA_IDS
+    rates = text.split("### Rate and network claims")[1].split("### Implementation conformance")[0]
+    network = set(re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|", rates, re.M))
+    assert set(NETWORK_INIT_IDS) <= network
 
 
 @pytest.mark.parametrize("claim", all_claims(), ids=lambda c: c.id)
@@ -93,4 +122,4 @@ def test_unknown_id_is_bad_input_with_a_suggestion():
 
 
 def test_family_selects_all_its_claims():
-    assert {c.id for c in select(["rao"])} == {k for k in FORMULA_IDS if k.startswith("rao.")}
+    assert {c.id for c in select(["rao"])} == {k for k in {**FORMULA_IDS, **NETWORK_INIT_IDS} if k.startswith("rao.")}

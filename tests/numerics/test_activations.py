@@ -1,0 +1,62 @@
+"""Tests for numerics.activations: parsing activations, Gaussian moments by quadrature against closed
+forms, exact polynomial moments and numerical derivatives, and the one-line errors for bad activations."""
+from fractions import Fraction as F
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from bnclaims import BadInput
+from numerics import activations as na
+
+
+def test_large_batch_rates_match_closed_forms_and_exact_hermite_values():
+    with mpmath.workdps(40):
+        assert abs(na.large_batch_rate("relu", 35) - mpmath.pi / (mpmath.pi - 1)) < 1e-32
+        assert abs(na.large_batch_rate("abs", 35) - 1 / (1 - 2 / mpmath.pi)) < 1e-32
+        assert abs(na.large_batch_rate("linear", 35) - 1) < 1e-32
+        for text, exact in (("He(2, z)", 2), ("He(3, z)", 3), ("He(1, z) + He(2, z)/4", mpmath.mpf(10) / 9)):
+            assert abs(na.large_batch_rate(text, 35) - exact) < 1e-32
+
+
+def test_a_callable_with_numerical_derivative_agrees_with_the_symbolic_form():
+    with mpmath.workdps(40):
+        sym = na.large_batch_rate("tanh", 30)
+        num = na.large_batch_rate(mpmath.tanh, 30)
+        shifted = na.large_batch_rate(lambda x: max(x - mpmath.mpf(1) / 2, 0), 30, kinks=(F(1, 2),))
+        assert abs(sym - num) < 1e-28
+        assert abs(shifted - na.large_batch_rate("relu(z - 1/2)", 30)) < 1e-28
+
+
+def test_exact_polynomial_moments_match_gauss_hermite_quadrature():
+    nodes, weights = np.polynomial.hermite_e.hermegauss(20)
+    weights = weights / weights.sum()
+    for coeffs in ((F(-1, 4), F(1), F(1, 4)), (F(0), F(-3), F(0), F(1)), (F(2), F(1, 3), F(0), F(0), F(-1, 5))):
+        ex = na.exact_polynomial_moments(coeffs)
+        phi = sum(float(c) * nodes ** j for j, c in enumerate(coeffs))
+        dphi = sum(j * float(c) * nodes ** (j - 1) for j, c in enumerate(coeffs) if j)
+        assert abs(weights @ dphi ** 2 - float(ex["E_dphi2"])) < 1e-12
+        assert abs(weights @ phi ** 2 - (weights @ phi) ** 2 - float(ex["Var_phi"])) < 1e-12
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("foobar", "unknown activation"), ("z + x", "names other than z"), ("3", "constant activation"),
+    ("z - z + 2", "constant activation"), ("Heaviside(z)", "not weakly differentiable"), ("", "empty"),
+    ("z +* 2", "cannot parse"), ("__import__('os')", "only names"), ("He(1/2, z)", "integer n"),
+    ("sqrt(z)", "not real-valued"),
+])
+def test_bad_activations_raise_bad_input_with_a_one_line_message(text, fragment):
+    with pytest.raises(BadInput) as exc:
+        na.large_batch_rate(text, 30)
+    msg = str(exc.value)
+    assert fragment in msg and "\n" not in msg
+    if fragment in ("unknown activation", "names other than z"):
+        assert "relu" in msg and "gelu" in msg
+
+
+def test_sympy_expression_with_another_symbol_and_a_constant_callable_are_rejected():
+    with pytest.raises(BadInput, match="free symbols other than z"):
+        na.large_batch_rate(sp.Symbol("z") * sp.Symbol("w"), 30)
+    with pytest.raises(BadInput, match="constant activation"):
+        na.large_batch_rate(lambda x: mpmath.mpf(3), 30)
