@@ -203,7 +203,9 @@ def gaussian_moments(activation: Any, dps: int = 30) -> dict[str, Any]:
     with mpmath.workdps(dps + 10):
         pts = sorted({mpmath.mpf(0)} | {_mp(k) for k in act.kinks})
         pts = [-mpmath.inf] + pts + [mpmath.inf]
-        density = lambda x: mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+
+        def density(x: Any) -> Any:
+            return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
 
         def real(v: Any) -> Any:
             v = mpmath.mpmathify(v)

@@ -136,12 +136,21 @@ def relu_rate_mp(B: int, dps: int = 30) -> mpmath.mpf:
     with mpmath.workdps(_guard(B, dps)):
         b = mpmath.mpf(B)
         c0 = -1 / (b - 1)
-        q0 = mpmath.mpf(1) / 4 + mpmath.asin(c0) / (2 * mpmath.pi)
-        k1 = (mpmath.sqrt(1 - c0 ** 2) + (mpmath.pi - mpmath.acos(c0)) * c0) / (2 * mpmath.pi)
+        q0, k1 = _orthant(c0), _arccos1(c0)
         T = (b - 2) / 2 - mpmath.mpf(1) / 2 + 1 / b + (b - 1) * (q0 + k1) / b
         out = b * T / ((b - 3) * (b - 1) * (mpmath.mpf(1) / 2 - k1))
     with mpmath.workdps(dps):
         return +out
+
+
+def _orthant(c: Any) -> Any:
+    """P(u > 0, v > 0) = 1/4 + asin(c)/(2 pi) for unit Gaussians with correlation c."""
+    return mpmath.mpf(1) / 4 + mpmath.asin(c) / (2 * mpmath.pi)
+
+
+def _arccos1(c: Any) -> Any:
+    """E relu(u) relu(v) = (sqrt(1 - c^2) + (pi - acos c) c) / (2 pi): Yang's arc-cosine kernel J(c)/2."""
+    return (mpmath.sqrt(1 - c * c) + (mpmath.pi - mpmath.acos(c)) * c) / (2 * mpmath.pi)
 
 
 def homogeneous_rate_mp(B: int, alpha: Any, beta: Any, dps: int = 30) -> mpmath.mpf:
@@ -150,11 +159,9 @@ def homogeneous_rate_mp(B: int, alpha: Any, beta: Any, dps: int = 30) -> mpmath.
     with mpmath.workdps(_guard(B, dps)):
         b, al, be = mpmath.mpf(B), mpmath.mpmathify(alpha), mpmath.mpmathify(beta)
         c = -1 / (b - 1)
-        q = lambda x: mpmath.mpf(1) / 4 + mpmath.asin(x) / (2 * mpmath.pi)  # noqa: E731
-        k = lambda x: (mpmath.sqrt(1 - x * x) + (mpmath.pi - mpmath.acos(x)) * x) / (2 * mpmath.pi)  # noqa: E731
         m = (al ** 2 + be ** 2) / 2
-        dd = (al ** 2 + be ** 2) * q(c) - 2 * al * be * q(-c)
-        kk = (al ** 2 + be ** 2) * k(c) + 2 * al * be * k(-c)
+        dd = (al ** 2 + be ** 2) * _orthant(c) - 2 * al * be * _orthant(-c)
+        kk = (al ** 2 + be ** 2) * _arccos1(c) + 2 * al * be * _arccos1(-c)
         T = b * m * (1 - 2 / b) + (b * m + b * (b - 1) * dd) / b ** 2 - m + (b * m + b * (b - 1) * kk) / b ** 2
         out = b * T / ((b - 3) * (b - 1) * (m - kk))
     with mpmath.workdps(dps):

@@ -306,7 +306,10 @@ def _hermite_facts(nmax: int) -> dict[str, bool]:
     """The Hermite identities, for symbolic n via the generating function G = exp(z t - t^2/2)
     and explicitly for n, k <= nmax."""
     s, t, n = sp.Symbol("s", real=True), sp.Symbol("t", real=True), sp.Symbol("n", integer=True, positive=True)
-    G = lambda u: sp.exp(_z * u - u ** 2 / 2)  # noqa: E731
+
+    def G(u: sp.Expr) -> sp.Expr:
+        return sp.exp(_z * u - u ** 2 / 2)
+
     ser = sp.series(G(t), t, 0, nmax + 1).removeO()
     gen = all(sp.expand(ser.coeff(t, i) * sp.factorial(i) - sp.hermite_prob(i, _z)) == 0 for i in range(nmax + 1))
     c = sp.Symbol("c", real=True)

@@ -138,7 +138,7 @@ def validate_executor(name: Any) -> str:
         raise BadInput(f"--executor must be 'local' or 'slurm', got {name!r}")
     if name == "slurm":
         try:
-            import submitit  # noqa: F401
+            import submitit  # noqa: F401  (an availability probe: the name is not used here)
         except ImportError:
             raise BadInput("--executor slurm needs submitit: pip install 'bnclaims[slurm]'") from None
     return name
