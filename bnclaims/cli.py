@@ -1,4 +1,5 @@
-"""``bnclaims``: list, show and verify Batch Normalization claims; regenerate their LaTeX.
+"""``bnclaims``: list, show and verify Batch Normalization claims; regenerate their LaTeX;
+``check`` runs the claims of a user's file (:mod:`bnclaims.user_claims`) like ``verify``.
 
 Exit codes: 0 every verdict equals its expected verdict (``latex --check``: no drift);
 1 some verdict differs (or the golden LaTeX drifted); 2 bad usage or bad input, with a
@@ -24,11 +25,14 @@ examples:
   bnclaims verify bn santurkar --level theory      # two families, symbolic level only
   bnclaims verify santurkar.thm41_grad_norm --batch 1,2,4,8 --upstream 1,0,0,0 --eps 0
   bnclaims verify --level theory --level numerics --json out.json
+  bnclaims check claims_mine.py --preset quick      # your own claims (see docs/your_own_claims.md)
   bnclaims latex --out tex/        # write one .tex per claim plus bnclaims.tex
   bnclaims latex --check           # exit 1 if the committed golden LaTeX would change
   bnclaims verify --level scale --plots plots/ --cache .bnclaims-cache   # network claims
   bnclaims verify --level scale --preset gpu --device cuda --json gpu.json
   bnclaims rate --activation tanh --batch 32
+  bnclaims check claims_mine.py                    # your own claims, same output and exit codes
+  bnclaims conform torch.nn:BatchNorm1d --preset quick   # your own BN against the reference
   bnclaims bench curvature --json bench.json
 
 exit codes: 0 all verdicts as expected; 1 some verdict differs (or LaTeX drift); 2 bad usage/input.
@@ -152,28 +156,52 @@ def _batch_records(claims, args, ctx):
     digits = 2 * math.ceil(math.log10(kappa)) if math.isfinite(kappa) else 0
     ctx.dps = max(ctx.dps, ctx.dps + digits)
     records = []
-    for c in usable:
-        check = lambda ctx, c=c: _certified_only(c.on_batch(y, eps, gamma, g, ctx))
+    for c in usable:  # run_one downgrades an uncertified refutation (runner.certified_only)
+        check = lambda ctx, c=c: c.on_batch(y, eps, gamma, g, ctx)
         records.append(run_one(check, ctx, record_id=c.id, level=Level.NUMERICS,
                                expected=c.expected_at(Level.NUMERICS)))
     return records
 
 
-def _certified_only(outcome):
-    """A refutation of a user's batch counts only with a certificate; otherwise inconclusive."""
-    from bnclaims.verdicts import Outcome, Verdict, has_certificate
+def _certified_only(outcome, level=Level.NUMERICS):
+    """A refutation counts only with a certificate at its level; otherwise inconclusive (the runner's
+    rule for every record, :func:`bnclaims.runner.certified_only`)."""
+    from bnclaims.runner import certified_only
 
-    if outcome.verdict is Verdict.REFUTED and not has_certificate(outcome.evidence):
-        evidence = dict(outcome.evidence, downgraded="refuted without an interval certificate or exact "
-                        "re-verification: reported as inconclusive")
-        return Outcome(Verdict.INCONCLUSIVE, outcome.scope, evidence)
-    return outcome
+    return certified_only(outcome, level)
+
+
+def _report(records, ctx, json_path: str | None, extra_env: dict | None = None) -> int:
+    """Print one line per record and the summary; write the JSON ledger; the exit code (0 or 1)."""
+    from bnclaims.runner import ledger
+
+    if not records:
+        raise BadInput("nothing to run: the selected claims have no check at the selected levels")
+    width = max(len(r.id) for r in records)
+    for r in records:
+        mark = "ok " if r.as_expected else "DIFF"
+        exp = r.expected or "empirical"
+        print(f"{mark} {r.id:<{width}} {r.level:<8} {r.verdict:<12} (expected {exp:<9}) "
+              f"{r.seconds:7.2f}s  {r.scope}")
+        if not r.as_expected:
+            for key in ("error", "vacuous", "downgraded"):
+                if key in r.evidence:
+                    print(f"     {key}: {r.evidence[key]}")
+    bad = [r for r in records if not r.as_expected]
+    total = sum(r.seconds for r in records)
+    print(f"{len(records)} checks, {len(records) - len(bad)} as expected, {len(bad)} differ; "
+          f"{total:.1f}s of checks; seed {ctx.seed}, preset {ctx.preset}, {ctx.dps} digits")
+    if json_path:
+        doc = ledger(records, ctx)
+        doc["environment"].update(extra_env or {})
+        _write_json(json_path, doc)
+    return 1 if bad else 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from bnclaims.context import Context
     from bnclaims.registry import select
-    from bnclaims.runner import ledger, run_claims
+    from bnclaims.runner import run_claims
 
     claims = select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
@@ -193,23 +221,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                  progress=not args.no_progress and sys.stderr.isatty())
         finally:
             ctx.close()
-    if not records:
-        raise BadInput("nothing to run: the selected claims have no check at the selected levels")
-    width = max(len(r.id) for r in records)
-    for r in records:
-        mark = "ok " if r.as_expected else "DIFF"
-        exp = r.expected or "empirical"
-        print(f"{mark} {r.id:<{width}} {r.level:<8} {r.verdict:<12} (expected {exp:<9}) "
-              f"{r.seconds:7.2f}s  {r.scope}")
-        if not r.as_expected and "error" in r.evidence:
-            print(f"     error: {r.evidence['error']}")
-    bad = [r for r in records if not r.as_expected]
-    total = sum(r.seconds for r in records)
-    print(f"{len(records)} checks, {len(records) - len(bad)} as expected, {len(bad)} differ; "
-          f"{total:.1f}s of checks; seed {ctx.seed}, preset {ctx.preset}, {ctx.dps} digits")
+    return _report(records, ctx, args.json)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the claims of a user's file or module (their own registry) exactly like ``verify``."""
+    from bnclaims.context import Context
+    from bnclaims.runner import run_claims
+    from bnclaims.user_claims import load_claims
+
     if args.json:
-        _write_json(args.json, ledger(records, ctx))
-    return 1 if bad else 0
+        _check_writable_parent(args.json)
+    registry = load_claims(args.claims)
+    claims = registry.select(args.targets)
+    levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
+    if Level.SCALE in levels and any(Level.SCALE in c.checks for c in claims):
+        _validate_device(args.device)
+    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device)
+    try:
+        records = run_claims(claims, levels, ctx, twins=not args.no_twins,
+                             progress=not args.no_progress and sys.stderr.isatty())
+    finally:
+        ctx.close()
+    return _report(records, ctx, args.json, {"claims": args.claims})
 
 
 def _default_jobs() -> int:
@@ -292,6 +326,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bnclaims.conform_cli import add_parser as add_conform_parser
+
     p = _Parser(prog="bnclaims", description="Verify published claims about Batch Normalization: "
                 "each claim has a source, checks at the theory (sympy), numerics (mpmath + "
                 "hypothesis) and scale (torch) levels, an expected verdict and a false twin.",
@@ -334,6 +370,29 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--plots", metavar="DIR", help="scale level: write one PNG per claim into DIR")
     q.set_defaults(func=cmd_verify)
 
+    q = sub.add_parser("check", help="run the claims of your own file (FILE.py or MODULE) like verify",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Import FILE.py (or an importable MODULE) into a registry of its own, "
+                       "separate from the built-in ledger (a user id may reuse a built-in id), and run its "
+                       "claims and twins at their levels, with the same rules, output and exit codes as verify. "
+                       "Exit 2 when the file is missing, fails to import, registers no claim or a malformed one.",
+                       epilog="examples:\n  bnclaims check claims_mine.py --preset quick\n"
+                       "  bnclaims check claims_mine.py mine.sum_is_m_beta --level theory --json out.json\n"
+                       "  bnclaims check mypackage.claims")
+    q.add_argument("claims", metavar="FILE.py|MODULE", help="a Python file or module that calls bnclaims.register")
+    q.add_argument("targets", nargs="*", metavar="ID|FAMILY", help="run only these of its claims")
+    q.add_argument("--level", action="append", choices=[lv.value for lv in Level],
+                   help="level to run (repeatable; default: all)")
+    q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
+    q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
+                   help="sample budgets and sizes")
+    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
+    q.add_argument("--device", default="cpu", help="torch device for the scale level")
+    q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
+    q.add_argument("--no-twins", action="store_true", help="skip the false twins")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_check)
+
     q = sub.add_parser("rate", help="per-layer gradient growth of a BN net for an activation (Yang et al. 2019)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Large-batch rate E[phi'(z)^2]/Var phi(z) of any activation (a name or a sympy "
@@ -348,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--dps", type=int, default=30, help="digits (default 30)")
     q.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     q.set_defaults(func=cmd_rate)
+
+    add_conform_parser(sub)
 
     q = sub.add_parser("latex", help="regenerate the LaTeX derivations (or check them)")
     q.add_argument("--out", default="tex", metavar="DIR", help="output directory (default: tex)")

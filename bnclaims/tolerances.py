@@ -26,6 +26,9 @@ TOLERANCES: dict[str, float] = {
     "mp.structural_zero_dps_fraction": 0.5,
     # Extra digits for mpmath.diff second derivatives (numerics/santurkar2018_smoothness.py, Thm 4.2).
     "mp.diff_guard_digits": 20,
+    # theory/formula_explicit.py: a float evaluation flags a candidate counterexample when |lhs - rhs| exceeds
+    # this times (1 + |lhs| + |rhs|); it only orders the work, the decision is exact (sympy).
+    "formula.float_screen_rel": 1e-9,
     # Monte Carlo checks (running averages etc.): tolerance in standard errors.
     "mc.z_score": 5.0,
     # numerics/cai2019_bngd.py: an eigenvalue of H* counts as zero below 10**-(dps - this) * lambda_max.

@@ -22,12 +22,17 @@ set (eps = 0). The optima, derived in ``theory/junike2025.py`` and in general he
 "Closest BN optimum": LHS = inf over the optimum set of ||W0 - What||^2 (the ray or the punctured
 line). Every function below is written with plain arithmetic, so it runs on ``fractions.Fraction``
 (exact), ``mpmath.mpf`` (the search, at ctx.dps digits) and ``mpmath.iv`` intervals (certificates).
+
+The law of the random problems is a parameter (:class:`ProblemDistribution`), and so is what is
+reported: the rate at W0 = W* is, for this lemma, 0 at d = 1 and 1 at d >= 2 (whenever u* is not
+parallel to W*), so pooled over d it measures the sampler's share of d >= 2, not the lemma;
+:func:`failure_rate_by_d` reports the rate at a random W0 for each d separately.
 """
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -36,15 +41,17 @@ from hypothesis import strategies as st
 from mpmath import iv
 
 from bnclaims.context import Context
+from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol
 from bnclaims.verdicts import Outcome, Verdict
 from numerics.intervals import certify_positive
 from numerics.search import shrink
 
 __all__ = [
-    "Problem", "random_problem", "small_problems", "solve_spd", "standard_optimum", "bn_direction",
+    "Problem", "ProblemDistribution", "LEMMA45_DISTRIBUTION", "random_problem", "small_problems", "solve_spd",
+    "standard_optimum", "bn_direction",
     "standard_optimum_with_bias", "lemma45_terms", "evaluate", "violates_at_wstar", "wilson_interval",
-    "certify_violation", "search_lemma45_violations",
+    "certify_violation", "failure_rate_by_d", "search_lemma45_violations",
 ]
 
 _IV_TYPE = type(iv.mpf(0))
@@ -76,15 +83,123 @@ def _dec(rng: random.Random, sd: float) -> Fraction:
     return Fraction(round(rng.gauss(0.0, sd) * 1000), 1000)
 
 
-def random_problem(rng: random.Random, *, d_range: tuple[int, int] = (1, 5)) -> Problem:
-    """Random m, d, X, y = X a + b + noise with intercept |b| in [0.5, 3], and a random W0."""
-    d = rng.randint(*d_range)
-    m = rng.randint(d + 2, 3 * d + 8)
-    X = tuple(tuple(_dec(rng, 1.0) for _ in range(d)) for _ in range(m))
-    a = [_dec(rng, 1.0) for _ in range(d)]
-    b = Fraction(rng.choice((-1, 1)) * rng.randint(500, 3000), 1000)
-    y = tuple(sum((xi * ai for xi, ai in zip(row, a)), Fraction(0)) + b + _dec(rng, 0.3) for row in X)
-    return Problem(X=X, y=y, W0=tuple(_dec(rng, 1.0) for _ in range(d)))
+_W0_LAWS = {"gaussian": "i.i.d. N(0, {sd:g}^2) per coordinate, rounded to 3 decimals, its sign chosen so that "
+                        "<W0,W*> > 0 (= the isotropic law conditioned on the half-space; both sides of the lemma "
+                        "are homogeneous of degree 2 in W0, so the sd does not matter)",
+            "wstar": "W0 = W* (a point, not a law)"}
+
+
+def _affine(rule: tuple[int, int]) -> str:
+    """(a, b) -> 'a d + b' as text: (1, 2) -> 'd+2', (3, -1) -> '3d-1', (0, 7) -> '7'."""
+    a, b = rule
+    if a == 0:
+        return str(b)
+    head = "d" if a == 1 else f"{a}d"
+    return head if b == 0 else f"{head}{b:+d}"
+
+
+@dataclass(frozen=True)
+class ProblemDistribution:
+    """The law of the random single-neuron problems; every value is rounded to 3 decimals (exact rationals).
+
+    d is uniform on ``d_range``; m is uniform on ``m_min[0] d + m_min[1] .. m_max[0] d + m_max[1]``;
+    the rows of X are i.i.d. N(0, x_sd^2); y = X a + b + e with a ~ N(0, slope_sd^2 I), e ~ N(0,
+    noise_sd^2 I) and an intercept b of random sign and |b| uniform on the 1e-3 grid of ``intercept``
+    (``None``: b = 0). W0: ``"gaussian"``, i.i.d. N(0, w0_sd^2) with the sign that makes <W0,W*> > 0;
+    ``"wstar"``, W0 = W*. Nonsense raises :class:`BadInput` (d < 1, m < 2, an empty range, m <= d,
+    where the centered design can never have full column rank, a negative or non-finite sd).
+    The default is the law the registered claim has always used.
+    """
+
+    d_range: tuple[int, int] = (1, 5)
+    m_min: tuple[int, int] = (1, 2)
+    m_max: tuple[int, int] = (3, 8)
+    x_sd: float = 1.0
+    slope_sd: float = 1.0
+    intercept: tuple[float, float] | None = (0.5, 3.0)
+    noise_sd: float = 0.3
+    w0: str = "gaussian"
+    w0_sd: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("d_range", "m_min", "m_max"):
+            v = getattr(self, name)
+            if len(v) != 2 or not all(isinstance(t, int) and not isinstance(t, bool) for t in v):
+                raise BadInput(f"{name} must be two integers, got {v!r}")
+        lo, hi = self.d_range
+        if lo < 1 or lo > hi:
+            raise BadInput(f"d_range must satisfy 1 <= lo <= hi, got {self.d_range}")
+        for d in (lo, hi):  # the conditions are affine in d: the end points decide them
+            m_lo, m_hi = self.m_bounds(d)
+            if m_lo < 2:
+                raise BadInput(f"m >= 2 is needed (BN of a batch of one is undefined); at d = {d} m_min gives {m_lo}")
+            if m_lo > m_hi:
+                raise BadInput(f"empty m range {m_lo}..{m_hi} at d = {d}")
+            if m_lo <= d:
+                raise BadInput(f"m >= d + 1 is needed (the centered design has rank <= m - 1); "
+                               f"at d = {d} m_min gives {m_lo}")
+        sds = {"x_sd": self.x_sd, "slope_sd": self.slope_sd, "noise_sd": self.noise_sd, "w0_sd": self.w0_sd}
+        for name, v in sds.items():
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise BadInput(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.x_sd == 0 or self.w0_sd == 0:
+            raise BadInput("x_sd and w0_sd must be > 0 (X = 0 or W0 = 0 never satisfies the hypotheses)")
+        if self.intercept is not None:
+            b = self.intercept
+            if len(b) != 2 or not all(isinstance(t, (int, float)) and math.isfinite(t) for t in b) \
+                    or not 0 <= b[0] <= b[1]:
+                raise BadInput(f"intercept must be None or (lo, hi) with 0 <= lo <= hi, got {b!r}")
+        if self.w0 not in _W0_LAWS:
+            raise BadInput(f"w0 must be one of {sorted(_W0_LAWS)}, got {self.w0!r}")
+
+    def m_bounds(self, d: int) -> tuple[int, int]:
+        """The range of m at dimension d."""
+        return self.m_min[0] * d + self.m_min[1], self.m_max[0] * d + self.m_max[1]
+
+    def dims(self) -> range:
+        return range(self.d_range[0], self.d_range[1] + 1)
+
+    def w0_law(self) -> str:
+        return _W0_LAWS[self.w0].format(sd=self.w0_sd)
+
+    def describe(self) -> dict:
+        """JSON form (for evidence)."""
+        return {"d_range": list(self.d_range), "m": f"{_affine(self.m_min)}..{_affine(self.m_max)}",
+                "x_sd": self.x_sd, "slope_sd": self.slope_sd,
+                "intercept_abs": None if self.intercept is None else list(self.intercept),
+                "noise_sd": self.noise_sd, "w0": self.w0, "w0_law": self.w0_law()}
+
+    def summary(self) -> str:
+        """One line for a scope string, from the fields (never a hand-written description)."""
+        b = "b = 0" if self.intercept is None else f"|b| in [{self.intercept[0]:g},{self.intercept[1]:g}]"
+        return (f"d in {self.d_range[0]}..{self.d_range[1]}, m in {_affine(self.m_min)}..{_affine(self.m_max)}, "
+                f"X ~ N(0,{self.x_sd:g}^2), y = Xa + b + e with a ~ N(0,{self.slope_sd:g}^2), {b}, "
+                f"e ~ N(0,{self.noise_sd:g}^2), 3 decimals")
+
+
+#: The law of the registered claim ``santurkar.lemma45_initialization``.
+LEMMA45_DISTRIBUTION = ProblemDistribution()
+
+
+def random_problem(rng: random.Random, dist: ProblemDistribution = LEMMA45_DISTRIBUTION, *,
+                   d_range: tuple[int, int] | None = None) -> Problem:
+    """One problem drawn from ``dist`` (``d_range``, if given, replaces dist.d_range).
+
+    W0 is the raw draw (not yet oriented: that needs W*); None when dist.w0 == "wstar".
+    """
+    if d_range is not None:
+        dist = replace(dist, d_range=tuple(d_range))
+    d = rng.randint(*dist.d_range)
+    m = rng.randint(*dist.m_bounds(d))
+    X = tuple(tuple(_dec(rng, dist.x_sd) for _ in range(d)) for _ in range(m))
+    a = [_dec(rng, dist.slope_sd) for _ in range(d)]
+    b = Fraction(0)
+    if dist.intercept is not None:
+        lo, hi = (round(v * 1000) for v in dist.intercept)
+        b = Fraction(rng.choice((-1, 1)) * rng.randint(lo, hi), 1000)
+    y = tuple(sum((xi * ai for xi, ai in zip(row, a)), Fraction(0)) + b + _dec(rng, dist.noise_sd) for row in X)
+    W0 = tuple(_dec(rng, dist.w0_sd) for _ in range(d)) if dist.w0 == "gaussian" else None
+    return Problem(X=X, y=y, W0=W0)
 
 
 @st.composite
@@ -192,13 +307,16 @@ def _to(kind: str, v: Fraction) -> Any:
 
 
 def evaluate(problem: Problem, *, kind: str = "mp", dps: int = 60, bias: bool = False,
-             at_wstar: bool = False) -> dict:
+             at_wstar: bool = False, orient: bool = False) -> dict:
     """Optima and both sides of Lemma 4.5 for one problem, in ``exact``, ``mp`` or ``iv`` arithmetic.
 
     ``bias=True`` uses the standard neuron with a bias (W* = its weight part). ``at_wstar`` puts
-    W0 = W*. ``wellposed`` records the hypotheses: full column rank of X and CX (positive
-    pivots), u* != 0, W* != 0 and <W0,W*> > 0.
+    W0 = W*. ``orient`` (exact or mp) uses -W0 where <W0,W*> < 0 and sets ``flipped``.
+    ``wellposed`` records the hypotheses: full column rank of X and CX (positive pivots),
+    u* != 0, W* != 0 and <W0,W*> > 0.
     """
+    if orient and kind == "iv":
+        raise ValueError("orient needs a decided sign: use kind='exact' or 'mp'")
     ctx = mpmath.workdps(dps) if kind == "mp" else _IvDps(dps)
     with ctx:
         X = [[_to(kind, v) for v in r] for r in problem.X]
@@ -206,11 +324,13 @@ def evaluate(problem: Problem, *, kind: str = "mp", dps: int = 60, bias: bool = 
         Ws, piv1 = (standard_optimum_with_bias if bias else standard_optimum)(X, y)
         u, piv2 = bn_direction(X, y)
         W0 = Ws if at_wstar or problem.W0 is None else [_to(kind, v) for v in problem.W0]
+        flipped = bool(orient and W0 is not Ws and _dot(W0, Ws) < 0)
+        W0 = [-v for v in W0] if flipped else W0
         scale = max(1, max(abs(_to("exact", v)) for r in problem.X for v in r) ** 2)
         thr = 0 if kind != "mp" else mp_rel_tol(dps) * scale * problem.m
         pos = (lambda q: q.a > thr) if kind == "iv" else (lambda q: q > thr)
         ok = all(pos(p) for p in piv1 + piv2)
-        out: dict = {"wellposed": False, "W_star": Ws, "u_star": u}
+        out: dict = {"wellposed": False, "W_star": Ws, "u_star": u, "flipped": flipped}
         if not ok:
             return out
         if not (pos(_dot(u, u)) and pos(_dot(Ws, Ws)) and pos(_dot(W0, Ws))):
@@ -273,38 +393,98 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # the exact end points at k = 0 and k = n (centre -+ half cancel there only up to rounding)
+    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
 _CLASSES = (("lhs_line", True), ("lhs_ray", True), ("lhs_line", False), ("lhs_ray", False))
+_SET = {"lhs_line": "trainable", "lhs_ray": "fixed_gamma1_beta0"}
 
 
 def _cls(side: str, at_wstar: bool) -> str:
-    return ("trainable" if side == "lhs_line" else "fixed_gamma1_beta0") + ("@W0=W*" if at_wstar else "@W0_random")
+    return _SET[side] + ("@W0=W*" if at_wstar else "@W0_random")
 
 
-def search_lemma45_violations(ctx: Context) -> Outcome:
+def _oriented(prob: Problem, dps: int) -> tuple[Problem, dict]:
+    """Evaluate prob at its W0, flipped if <W0, W*> < 0 (W0 = W* when prob.W0 is None)."""
+    r = evaluate(prob, dps=dps, at_wstar=prob.W0 is None, orient=True)
+    if r["flipped"]:
+        prob = Problem(prob.X, prob.y, tuple(-v for v in prob.W0))
+    return prob, r
+
+
+def failure_rate_by_d(dist: ProblemDistribution, n_per_d: int, rng: random.Random, *, dps: int = 60) -> dict:
+    """Santurkar et al. (2018), Lemma 4.5: its failure rate at W0 drawn from ``dist.w0``, for each d apart.
+
+    For every d in dist.d_range, ``n_per_d`` problems from dist with that d. Per BN optimum set
+    ("trainable": gamma, beta trained; "fixed_gamma1_beta0"): ``failures`` are violations
+    certified in interval arithmetic, hypotheses included (:func:`certify_violation`); a violation
+    at ``dps`` digits that the intervals do not certify is ``undecided`` (neither a failure nor in
+    the denominator); ``holds``: LHS - RHS <= the rounding slack at dps digits. ``fraction`` =
+    failures / (failures + holds), with a 95% Wilson interval. Problems that violate the
+    hypotheses (rank, W* = 0, u* = 0) are ``ill_posed`` and not counted. For an isotropic W0 the
+    trainable rate is exactly 1/2 at every d >= 2 where u* is not parallel to W* (the reflection
+    that swaps the lines span W* and span u* swaps the two sides and keeps the law; the event is
+    even in W0, so the half-space <W0,W*> > 0 does not change it), and 0 at d = 1.
+    """
+    if n_per_d < 1:
+        raise BadInput(f"n_per_d must be >= 1, got {n_per_d}")
+    at_wstar = dist.w0 == "wstar"
+    by_d: dict[str, dict] = {}
+    for d in dist.dims():
+        dist_d = replace(dist, d_range=(d, d))
+        tally = {side: {"failures": 0, "holds": 0, "undecided": 0} for side in _SET}
+        ill = 0
+        for _ in range(n_per_d):
+            prob, r = _oriented(random_problem(rng, dist_d), dps)
+            if not r["wellposed"]:
+                ill += 1
+                continue
+            with mpmath.workdps(dps):
+                sides = [s for s in _SET if r[s] - r["rhs"] > _slack(r, dps)]
+            certs = certify_violation(prob, sides=sides, at_wstar=at_wstar, dps=dps) if sides else {}
+            for side in _SET:
+                key = "holds" if side not in sides else "failures" if certs[side]["certified"] else "undecided"
+                tally[side][key] += 1
+        row: dict = {"drawn": n_per_d, "ill_posed": ill, "wellposed": n_per_d - ill}
+        for side, t in tally.items():
+            k, n = t["failures"], t["failures"] + t["holds"]
+            row[_SET[side]] = {**t, "decided": n, "fraction": (k / n) if n else None,
+                               "wilson95": list(wilson_interval(k, n))}
+        by_d[str(d)] = row
+    return {"w0": dist.w0_law(), "problems_per_d": n_per_d, "dps": dps, "by_d": by_d,
+            "rule": ("failures: interval-certified violations (hypotheses included); undecided: a violation at "
+                     f"{dps} digits not certified, left out of fraction = failures / (failures + holds)")}
+
+
+def search_lemma45_violations(ctx: Context, dist: ProblemDistribution = LEMMA45_DISTRIBUTION) -> Outcome:
     """Santurkar et al. (2018), Lemma 4.5, against random single-neuron problems (Junike & Dannemann 2025).
 
-    For N random problems (m, d, X, y with a nonzero intercept) at ctx.dps digits: W*, u*, both
-    sides of the lemma at W0 = W* and at a random W0 with <W0,W*> > 0, for both BN optimum sets.
+    For N problems drawn from ``dist`` at ctx.dps digits: W*, u*, both sides of the lemma at
+    W0 = W* and at a random W0 (dist.w0, oriented so that <W0,W*> > 0), for both BN optimum sets.
     Every violation counted is re-verified in interval arithmetic (hypotheses included); the
     failure rate is certified violations / well-posed problems, with a 95% Wilson interval.
     One violation is shrunk by hypothesis to a small-integer counterexample, then verified
     exactly (rationals) and by intervals. Control: the standard neuron *with* a bias, same
     problems, same W0, where the lemma must hold; its violations are counted the same way.
+    The evidence adds the failure rate at a random W0 for each d apart (:func:`failure_rate_by_d`),
+    the rate that describes the lemma; the verdict rests on the certified counterexamples.
     """
+    if dist.w0 == "wstar":
+        raise BadInput("the search evaluates W0 = W* anyway; its distribution needs a random W0 (w0='gaussian')")
     n = ctx.budget(20, 250, 1500)
     dps = ctx.dps
     rng = ctx.rng("junike2025.lemma45")
     counts = {_cls(*c): 0 for c in _CLASSES}
     certified = dict(counts)
     by_d: dict[int, list[int]] = {}
+    drawn_by_d: dict[int, int] = {}
     wellposed = 0
     first: dict | None = None
     bias_viol, bias_worst, bias_cases = 0, mpmath.mpf(-1), 0
     for _ in range(n):
-        prob = random_problem(rng)
+        prob = random_problem(rng, dist)
+        drawn_by_d[prob.d] = drawn_by_d.get(prob.d, 0) + 1
         with mpmath.workdps(dps):
             r_star = evaluate(prob, dps=dps, at_wstar=True)
             if not r_star["wellposed"]:
@@ -363,6 +543,8 @@ def search_lemma45_violations(ctx: Context) -> Outcome:
         verdict = Verdict.HOLDS
     else:
         verdict = Verdict.INCONCLUSIVE
+    n_per_d = ctx.budget(10, 150, 600)
+    per_d = failure_rate_by_d(dist, n_per_d, ctx.rng("junike2025.lemma45.random_w0"), dps=dps)
     evidence = {
         "dps": dps, "seed": ctx.seed, "problems_drawn": n, "problems_wellposed": wellposed,
         "failure_rate": rate, "violations_by_d_trainable_at_Wstar": {str(k): v for k, v in sorted(by_d.items())},
@@ -371,8 +553,13 @@ def search_lemma45_violations(ctx: Context) -> Outcome:
                               "max_normalized_lhs_minus_rhs": mpmath.nstr(bias_worst, 5),
                               "tolerance": f"mp_rel_tol({dps})"},
         "optimum_sets": {"trainable": "{t u*: t != 0}", "fixed_gamma1_beta0": "{t u*: t > 0}"},
+        "distribution": dist.describe(), "failure_rate_random_w0": per_d,
     }
-    return Outcome(verdict=verdict, evidence=evidence,
-                   scope=f"{n} random problems (d in 1..5, m in d+2..3d+8, intercept |b| in [0.5,3]) at "
-                         f"{dps} digits, W0 = W* and random W0 with <W0,W*> > 0, both BN optimum sets; "
-                         "violations certified by intervals; one shrunk by hypothesis")
+    drawn = ", ".join(f"{d}: {drawn_by_d.get(d, 0)}" for d in dist.dims())
+    lo, hi = dist.d_range
+    scope = (f"{n} random problems ({wellposed} well posed; drawn per d {drawn}) from {dist.summary()}; "
+             f"W0 = W* and W0 {dist.w0} (sd {dist.w0_sd:g}) with <W0,W*> > 0, both BN optimum sets; "
+             "violations certified by intervals; one shrunk by hypothesis (small integers, d <= 2); "
+             f"failure rate at random W0 per d: {n_per_d} problems for each d in {lo}..{hi}; "
+             f"{dps} digits, seed {ctx.seed}")
+    return Outcome(verdict=verdict, evidence=evidence, scope=scope)

@@ -95,7 +95,8 @@ def prove_projection_form(ctx: Context, yhat_coeff: sp.Expr = -1 / A.m) -> Outco
                 return Outcome(Verdict.REFUTED, "exact counterexample (sympy radicals), search m = 2..4",
                                evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": e,
                                                             "gamma": 1, "component": bad[0] + 1,
-                                                            "difference": str(vals[bad[0]])}},
+                                                            "difference": str(vals[bad[0]])},
+                                         "exact": True},
                                steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "no proof and no small counterexample", steps=steps, exprs=exprs)
 
@@ -179,7 +180,8 @@ def prove_spectrum(ctx: Context, value: sp.Expr = A.gamma / A.sigma,
     bad = [k for k, p in points.items() if not p["match"]]
     if bad:
         return Outcome(Verdict.REFUTED, "exact counterexample: characteristic polynomial of J^T J at a rational batch",
-                       evidence={"counterexample": points[bad[0]], "value_ok": value_ok, "multiplicity_ok": mult_ok},
+                       evidence={"counterexample": points[bad[0]], "value_ok": value_ok, "multiplicity_ok": mult_ok,
+                                 "exact": True},
                        steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic mismatch without an exact counterexample", steps=steps, exprs=exprs)
 
@@ -212,7 +214,8 @@ def refute_near_identity(ctx: Context, band: tuple = (sp.Rational(1, 2), sp.Inte
                                                         "structural_zeros": len(sv) - len(nonzero),
                                                         "singular_values_20_digits": [str(sp.N(v, 20)) for v in sv],
                                                         "outside_band": [str(v) for v in out],
-                                                        "band": [str(lo), str(hi)]}})
+                                                        "band": [str(lo), str(hi)]},
+                                     "exact": True})
     ordered = sorted(seen, key=float)
     checked = len(batches)
     return Outcome(Verdict.HOLDS, f"every nonzero singular value of the {checked} simplest exact batches (m = 3, 4, "

@@ -215,7 +215,7 @@ def prove_condition_number_bound(ctx: Context, sign: int = -1, dims: tuple[int, 
                                for d, p in patterns.items()},
                   "assumptions": ["distinct eigenvalues (char-poly step)", "all u_k != 0 (char-poly step)",
                                   f"d <= {d_top} machine-checked"],
-                  "counterexample": counterexample},
+                  "counterexample": counterexample, **({"exact": True} if verdict is Verdict.REFUTED else {})},
         steps=steps,
         exprs={f"p_at_l_{k + 1}_d{min(dims)}": v for k, v in enumerate(example)},
     )

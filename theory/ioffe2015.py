@@ -127,7 +127,7 @@ def prove_backprop(ctx: Context, formula: StagedFormula = STAGED) -> Outcome:
     cex = _search_counterexample(formula)
     if cex is not None:
         return Outcome(Verdict.REFUTED, "exact counterexample (sympy rationals/radicals), search over m = 2..4",
-                       evidence={"counterexample": cex}, steps=steps, exprs=exprs)
+                       evidence={"counterexample": cex, "exact": True}, steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic residual nonzero but no small exact counterexample found",
                    evidence={"residual": str(resid)}, steps=steps, exprs=exprs)
 
@@ -196,6 +196,7 @@ def prove_vanishing_term(ctx: Context, power: int = 1) -> Outcome:
                 return Outcome(Verdict.REFUTED, "exact counterexample (rationals/radicals), dL/dsigma^2 != 0",
                                evidence={"counterexample": {"m": mm, "y": list(y), "power": power, "eps": 0,
                                                             "upstream_dL_dyhat": "y - mu", "dL_dsigma2": str(d_val),
-                                                            "second_factor": str(s_val), "term": str(val)}},
+                                                            "second_factor": str(s_val), "term": str(val)},
+                                         "exact": True},
                                steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "not simplified to 0, no small counterexample", steps=steps, exprs=exprs)

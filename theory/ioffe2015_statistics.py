@@ -136,6 +136,7 @@ def prove_unbiased_population_variance(ctx: Context, formula=unbiased_formula) -
             evidence["counterexample"] = {"distribution": "uniform on {-1, 1}", "m": m,
                                           "enumerated_E_sigma_B2": str(exact),
                                           "formula": str(want)}
+            evidence["exact"] = True  # Fraction enumeration / sympy, exact
             return Outcome(Verdict.REFUTED, "symbolic m; exact counterexample by enumeration",
                            evidence, steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero, no exact point found "
@@ -289,6 +290,8 @@ def prove_running_average_conventions(ctx: Context, torch_to_keras=TORCH_TO_KERA
                                        "E_v_enumerated": str(exact), "claimed_limit": str(claimed)}
     evidence["counterexample"] = bad
     verdict = Verdict.REFUTED if bad else Verdict.INCONCLUSIVE
+    if bad:
+        evidence["exact"] = True  # Fraction enumeration / sympy, exact
     return Outcome(verdict, "symbolic; exact counterexample" if bad else "symbolic, unresolved",
                    evidence, steps, exprs)
 
@@ -339,6 +342,7 @@ def prove_inference_affine(ctx: Context, offset=inference_offset) -> Outcome:
     if val != 0:
         evidence["counterexample"] = {str(kk): str(v) for kk, v in point.items()}
         evidence["counterexample"]["difference"] = str(val)
+        evidence["exact"] = True  # Fraction enumeration / sympy, exact
         return Outcome(Verdict.REFUTED, "symbolic; exact counterexample", evidence, steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero, point not found", evidence,
                    steps, exprs)

@@ -200,6 +200,8 @@ def refute_lemma45_exact(ctx: Context) -> Outcome:
                 "fixed_min_loss": str(fixed["min"]), "trainable_opt_set": "{t u*: t != 0}",
                 "trainable_gamma": str(gam), "trainable_beta": str(bet), "trainable_min_loss": str(zero_loss),
                 "grad_fixed_at_W_star": [str(g) for g in grad_at_Wstar], "cases": rows,
-                "source_of_numbers": "reconstructed example (catalog C08), derived here in sympy"}
+                "source_of_numbers": "reconstructed example (catalog C08), derived here in sympy",
+                # every comparison above is between exact sympy numbers (rationals and radicals)
+                **({"exact": True} if verdict is Verdict.REFUTED else {})}
     return Outcome(verdict=verdict, evidence=evidence, steps=steps, exprs=exprs,
                    scope="exact sympy, one data set (m = 3, d = 2, eps = 0), both BN optimum sets")

@@ -22,7 +22,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_number
+from theory.exact_numbers import exact_nonzero, exact_number
 from theory.junike2025 import bn_loss, c08_data, standard_optimum
 
 __all__ = [
@@ -98,7 +98,7 @@ def check_reparametrization(ctx: Context, gamma_of: GammaFn = gamma_sqrt_var_eps
                 return Outcome(verdict=Verdict.REFUTED, steps=steps, exprs=exprs,
                                evidence={"residual": str(resid), "counterexample": {
                                    "y": list(yv), "eps": e, "gamma": str(g), "beta": str(mu_v),
-                                   "z": [str(v) for v in z]}},
+                                   "z": [str(v) for v in z]}, "exact": True},
                                scope="symbolic residual; exact counterexample among integer batches m = 2, 3")
     return Outcome(verdict=Verdict.INCONCLUSIVE, steps=steps, exprs=exprs,
                    evidence={"residual": str(resid), "explicit_m_2_to_5": explicit},
@@ -141,7 +141,9 @@ def refute_minima_are_critical(ctx: Context) -> Outcome:
                    evidence={"W_star": [str(c) for c in Wstar], "gamma": str(point[g]), "beta": str(mu),
                              "Lhat": str(value), "L_W_star": str(Lstar), "hessian_pd": minimum,
                              "gradient": [str(c) for c in grad],
-                             "gradient_float": [f"{float(c):.4f}" for c in grad]},
+                             "gradient_float": [f"{float(c):.4f}" for c in grad],
+                             **({"exact": True} if verdict is Verdict.REFUTED and any(map(exact_nonzero, grad))
+                                else {})},
                    scope="exact sympy, catalog C08 data (m = 3, d = 2, eps = 0)")
 
 
@@ -214,7 +216,7 @@ def check_rhs_is_distance(ctx: Context, rhs: RhsFn = rhs_lemma45) -> Outcome:
                     return Outcome(verdict=Verdict.REFUTED, steps=steps, exprs=exprs,
                                    evidence={"residual": str(resid), "counterexample": {
                                        "W0": list(W0), "W_star": list(Ws), "rhs": str(lhs),
-                                       "dist2": str(ref)}},
+                                       "dist2": str(ref)}, "exact": True},
                                    scope="symbolic residual in inner-product symbols; exact integer "
                                          "counterexample, d <= 2")
     return Outcome(verdict=Verdict.INCONCLUSIVE, steps=steps, exprs=exprs,

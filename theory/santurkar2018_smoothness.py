@@ -97,7 +97,8 @@ def prove_thm41(ctx: Context, last: sp.Expr = 1 / A.m, equality: bool = True) ->
                                "simplest-first search over m = 2..4",
                                evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "eps": 0,
                                                             "gamma": 1, "grad_sq_norm": str(lv), "rhs": str(rv),
-                                                            "rhs_60_digits": str(sp.N(rv, 60))}},
+                                                            "rhs_60_digits": str(sp.N(rv, 60))},
+                                         "exact": True},
                                steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "neither proved nor a small counterexample", steps=steps, exprs=exprs)
 
@@ -152,7 +153,8 @@ def prove_thm42(ctx: Context, sign: int = -1) -> Outcome:
             if A.exact_nonzero(lv - rv):
                 return Outcome(Verdict.REFUTED, "exact counterexample (linear L, H = 0), eps = 0, gamma = 1",
                                evidence={"counterexample": {"m": mm, "y": list(y), "g": list(g), "gamma": 1,
-                                                            "lhs": str(lv), "rhs": str(sp.simplify(rv))}},
+                                                            "lhs": str(lv), "rhs": str(sp.simplify(rv))},
+                                         "exact": True},
                                steps=steps, exprs=exprs)
     return Outcome(Verdict.INCONCLUSIVE, "nonzero symbolic difference, no small exact counterexample",
                    steps=steps, exprs=exprs)

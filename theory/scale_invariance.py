@@ -148,6 +148,7 @@ def prove_scale_invariance(ctx: Context, neg_formula=neg_scale_reflection) -> Ou
                 evidence["counterexample"] = {"y": list(map(str, _POINT_Y)), "a": str(a), "j": j,
                                               "gamma": "1", "beta": "0", "lhs": str(za),
                                               "rhs": str(want)}
+                evidence["exact"] = True  # decided by exact_nonzero (sympy, exact)
                 return Outcome(Verdict.REFUTED, "exact counterexample", evidence, steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero; no exact point", evidence,
                    steps, exprs)
@@ -183,6 +184,7 @@ def prove_invariance_with_eps(ctx: Context, eps_map=eps_over_a2) -> Outcome:
     if exact_nonzero(l0 - r0):
         evidence["counterexample"] = {"y": ["-1", "1"], "a": "2", "eps": "1", "j": 1, "lhs": str(l0),
                                       "rhs": str(r0)}
+        evidence["exact"] = True  # decided by exact_nonzero (sympy, exact)
         return Outcome(Verdict.REFUTED, "exact counterexample, m = 2", evidence, steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero; no exact point", evidence,
                    steps, exprs)
@@ -238,6 +240,7 @@ def prove_grad_orthogonal(ctx: Context, exponent: int = GRAD_SCALE_EXPONENT) -> 
                                           "a": "2", "loss": f"L(z) = z_{j + 1}",
                                           "grad_aw_dot_v": str(lhs), "formula": str(rhs),
                                           "grad_w_dot_w": str(o)}
+            evidence["exact"] = True  # decided by exact_nonzero (sympy, exact)
             return Outcome(Verdict.REFUTED, "exact counterexample, m = 3, X = I", evidence, steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero; no exact point", evidence,
                    steps, exprs)
@@ -275,6 +278,7 @@ def check_decoupling(ctx: Context, formula=decoupling_exact) -> Outcome:
             if exact_nonzero(lhs - rhs):
                 evidence["counterexample"] = {"y=Xw": list(map(str, y0)), "j": j, "gamma": "1",
                                               "beta": "0", "bn": str(lhs), "formula": str(rhs)}
+                evidence["exact"] = True  # decided by exact_nonzero (sympy, exact)
                 return Outcome(Verdict.REFUTED, f"exact counterexample, m = {len(y0)}", evidence,
                                steps, exprs)
     return Outcome(Verdict.INCONCLUSIVE, "symbolic difference nonzero; no exact point", evidence,

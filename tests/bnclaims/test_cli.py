@@ -92,3 +92,50 @@ def test_user_batches_with_a_huge_mean_get_enough_digits_and_still_hold(capsys):
                        "--batch", batch, "--upstream", "1,0,0")
     assert code == 0, out
     assert "holds" in out and "refuted" not in out
+
+
+# -- bnclaims check: a user's claims file ----------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "claims_mine.py"
+
+
+def test_check_gives_the_documented_example_its_three_outcomes_and_exit_1(capsys, tmp_path):
+    path = tmp_path / "out.json"
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "--preset", "quick", "--no-progress", "--json", str(path))
+    assert code == 1, out
+    doc = json.loads(path.read_text())
+    got = {(r["id"], r["level"]): r["verdict"] for r in doc["results"]}
+    assert got == {
+        ("mine.sum_is_m_beta", "theory"): "proved", ("mine.sum_is_m_beta", "numerics"): "holds",
+        ("mine.thm41_three_over_m", "theory"): "refuted", ("mine.thm41_three_over_m", "numerics"): "refuted",
+        ("mine.sum_contradictory", "theory"): "inconclusive", ("mine.sum_contradictory", "numerics"): "inconclusive",
+        **{(f"{c}.twin", lv): "refuted" for c in ("mine.sum_is_m_beta", "mine.thm41_three_over_m",
+                                                  "mine.sum_contradictory") for lv in ("theory", "numerics")}}
+    assert doc["environment"]["claims"] == str(EXAMPLE) and doc["environment"]["preset"] == "quick"
+    refuted = [r for r in doc["results"] if r["id"] == "mine.thm41_three_over_m"]
+    assert all(r["evidence"]["counterexample"] for r in refuted)
+    assert "vacuous: hypotheses admit no witness" in out
+
+
+def test_check_exits_0_when_every_selected_claim_is_as_expected(capsys):
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "mine.sum_is_m_beta", "--level", "theory",
+                       "--seed", "3", "--no-progress")
+    assert code == 0, out
+    assert "mine.sum_is_m_beta.twin" in out and "numerics" not in out and "seed 3" in out
+
+
+@pytest.mark.parametrize("text,fragment", [
+    (None, "claims file"),
+    ("import no_such_module_xyz\n", "import failed: ModuleNotFoundError"),
+    ("x = 1\n", "no claims registered"),
+    ("from bnclaims import register\nregister(1)\n", "malformed claim"),
+])
+def test_check_bad_input_exits_2_with_one_line(capsys, tmp_path, text, fragment):
+    path = tmp_path / "claims_bad.py"
+    if text is not None:
+        path.write_text(text)
+    code, out, err = run_safely(capsys, ["check", str(path)])
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+    assert text is None or str(path) in err

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bnclaims import Level, Verdict, all_claims, get_claim
+from bnclaims import Claim, Level, Verdict, all_claims, get_claim
 from bnclaims.errors import BadInput
 from bnclaims.registry import select
 
@@ -123,3 +123,62 @@ def test_unknown_id_is_bad_input_with_a_suggestion():
 
 def test_family_selects_all_its_claims():
     assert {c.id for c in select(["rao"])} == {k for k in {**FORMULA_IDS, **NETWORK_INIT_IDS} if k.startswith("rao.")}
+
+
+# -- registries of one's own -------------------------------------------------------------------------
+
+def _user_claim(cid="mine.one", **kw):
+    from bnclaims import Outcome, Source
+
+    def check(ctx):
+        """Nothing checked."""
+        return Outcome(Verdict.INCONCLUSIVE, "nothing")
+    return Claim(id=cid, statement="s", source=Source("me", "here"), hypotheses=kw.pop("hypotheses", ("none",)),
+                 checks=kw.pop("checks", {Level.THEORY: check}), expected=kw.pop("expected", None), **kw)
+
+
+def test_register_writes_into_the_registry_being_collected_and_never_into_the_ledger():
+    from bnclaims.registry import BUILTIN, Registry, collecting, current_registry, register
+
+    mine = Registry("mine")
+    with collecting(mine):
+        assert current_registry() is mine
+        register(_user_claim("bn.grad_projection_form"))
+    assert current_registry() is BUILTIN
+    assert mine.get_claim("bn.grad_projection_form").statement == "s"
+    assert get_claim("bn.grad_projection_form").statement != "s"
+    assert mine.families() == ["bn"] and mine.select(["bn"]) == mine.all_claims()
+    with pytest.raises(BadInput, match="unknown claim id 'mine.x' in mine"):
+        mine.get_claim("mine.x")
+
+
+def test_a_malformed_claim_is_refused_with_the_reason():
+    from bnclaims import Twin
+    from bnclaims.registry import MalformedClaim, Registry
+
+    reg = Registry("mine")
+    with pytest.raises(MalformedClaim, match="not a bnclaims.Level"):
+        reg.register(_user_claim(checks={"theory": lambda ctx: None}))
+    with pytest.raises(MalformedClaim, match="is not callable"):
+        reg.register(_user_claim(checks={Level.THEORY: "proof"}))
+    twin = Twin(change="c", statement="t", checks={Level.NUMERICS: lambda ctx: None})
+    with pytest.raises(MalformedClaim, match=r"levels the claim has not: \['numerics'\]"):
+        reg.register(_user_claim(twin=twin))
+    with pytest.raises(MalformedClaim, match="hypotheses must be a tuple of strings"):
+        reg.register(_user_claim(hypotheses="x > 0"))
+
+
+def test_a_claim_has_hypotheses_unless_they_read_none_or_it_is_about_an_implementation():
+    assert _user_claim(hypotheses=("eps >= 0",)).has_hypotheses
+    assert not _user_claim(hypotheses=("none",)).has_hypotheses
+    assert not _user_claim(hypotheses=("None beyond the definitions",)).has_hypotheses
+    assert not _user_claim(hypotheses=()).has_hypotheses
+    assert not _user_claim("conformance.mine", hypotheses=("CPU", "float64")).has_hypotheses
+    assert not any(c.has_hypotheses for c in all_claims() if c.family == "conformance")
+
+
+def test_catalog_title_latex_and_witness_are_optional_keywords():
+    claim = _user_claim()
+    assert (claim.catalog, claim.title, claim.latex, claim.witness) == ("", "", "", None)
+    with pytest.raises(TypeError):
+        Claim("mine.x", "s")  # keyword arguments only

@@ -37,8 +37,7 @@ def test_claim_gets_its_expected_verdict(claim, level):
         assert outcome.verdict is expected, _explain(outcome)
     if outcome.verdict is Verdict.REFUTED:
         assert outcome.evidence, "a refutation must carry its counterexample"
-        if level is not Level.THEORY:
-            assert has_certificate(outcome.evidence, level), "refutations are certified: " + _explain(outcome)
+        assert has_certificate(outcome.evidence, level), "refutations are certified: " + _explain(outcome)
 
 
 @pytest.mark.parametrize("claim,level", TWIN_JOBS, ids=[f"{c.id}.twin[{lv.value}]" for c, lv in TWIN_JOBS])
@@ -47,8 +46,7 @@ def test_false_twin_is_refuted_by_the_same_machinery(claim, level):
     assert outcome.verdict is Verdict.REFUTED, _explain(outcome)
     assert outcome.evidence
     json.dumps(outcome.evidence)
-    if level is not Level.THEORY:
-        assert has_certificate(outcome.evidence, level), "refutations are certified: " + _explain(outcome)
+    assert has_certificate(outcome.evidence, level), "refutations are certified: " + _explain(outcome)
 
 
 def test_has_certificate_finds_nested_certificates_and_nothing_else():
