@@ -199,18 +199,12 @@ def _report(records, ctx, json_path: str | None, extra_env: dict | None = None) 
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from bnclaims.context import Context
     from bnclaims.registry import select
     from bnclaims.runner import run_claims
 
     claims = select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
-    if args.json:
-        _check_writable_parent(args.json)
-    if Level.SCALE in levels and args.batch is None:
-        _validate_scale_options(args)
-    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device, jobs=args.jobs,
-                  cache=args.cache, executor=args.executor, plots=args.plots)
+    ctx = _run_context(args, levels, needs_scale=args.batch is None)
     if args.batch is not None:
         records = _batch_records(claims, args, ctx)
     else:
@@ -226,18 +220,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the claims of a user's file or module (their own registry) exactly like ``verify``."""
-    from bnclaims.context import Context
     from bnclaims.runner import run_claims
     from bnclaims.user_claims import load_claims
 
-    if args.json:
-        _check_writable_parent(args.json)
     registry = load_claims(args.claims)
     claims = registry.select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
-    if Level.SCALE in levels and any(Level.SCALE in c.checks for c in claims):
-        _validate_device(args.device)
-    ctx = Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device)
+    ctx = _run_context(args, levels, needs_scale=any(Level.SCALE in c.checks for c in claims))
     try:
         records = run_claims(claims, levels, ctx, twins=not args.no_twins,
                              progress=not args.no_progress and sys.stderr.isatty())
@@ -325,6 +314,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
     raise BadInput(f"unknown benchmark {args.what!r}")
 
 
+def _add_run_options(q: argparse.ArgumentParser) -> None:
+    """Options shared by ``verify`` and ``check``: levels, seed, preset, precision, device, output, scale."""
+    q.add_argument("--level", action="append", choices=[lv.value for lv in Level],
+                   help="level to run (repeatable; default: all)")
+    q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
+    q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
+                   help="sample budgets and sizes (default: CPU-sized, a few minutes)")
+    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
+    q.add_argument("--device", default="cpu", help="torch device for the scale level")
+    q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
+    q.add_argument("--no-twins", action="store_true", help="skip the false twins")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
+                   help="scale level: worker processes for the experiment cells (default: CPUs, at most 4)")
+    q.add_argument("--cache", metavar="DIR", help="scale level: keep finished cells here; a rerun resumes")
+    q.add_argument("--executor", default="local", choices=["local", "slurm"],
+                   help="scale level: run cells in a local process pool or as a SLURM array (needs submitit)")
+    q.add_argument("--plots", metavar="DIR", help="scale level: write one PNG per claim into DIR")
+
+
+def _run_context(args: argparse.Namespace, levels: list[Level], needs_scale: bool):
+    """The run context of ``verify``/``check``, with every output path and scale option validated first."""
+    from bnclaims.context import Context
+
+    if args.json:
+        _check_writable_parent(args.json)
+    if Level.SCALE in levels and needs_scale:
+        _validate_scale_options(args)
+    return Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device, jobs=args.jobs,
+                   cache=args.cache, executor=args.executor, plots=args.plots)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bnclaims.conform_cli import add_parser as add_conform_parser
 
@@ -348,26 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "scale, rao, cai, conformance) selects its claims. With --batch, evaluate "
                        "the claims that accept user data on that batch instead.")
     q.add_argument("targets", nargs="*", metavar="ID|FAMILY")
-    q.add_argument("--level", action="append", choices=[lv.value for lv in Level],
-                   help="level to run (repeatable; default: all)")
-    q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
-    q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
-                   help="sample budgets and sizes (default: CPU-sized, a few minutes)")
-    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
-    q.add_argument("--device", default="cpu", help="torch device for the scale level")
-    q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
-    q.add_argument("--no-twins", action="store_true", help="skip the false twins")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_run_options(q)
     q.add_argument("--batch", metavar="Y1,Y2,...", help="evaluate on this batch (one BN unit)")
     q.add_argument("--eps", metavar="E", default=None, help="eps for --batch (default 0)")
     q.add_argument("--gamma", metavar="G", default="1", help="gamma for --batch (default 1)")
     q.add_argument("--upstream", metavar="G1,G2,...", help="upstream gradient dL/dz for --batch")
-    q.add_argument("--jobs", type=int, default=_default_jobs(), metavar="N",
-                   help="scale level: worker processes for the experiment cells (default: CPUs, at most 4)")
-    q.add_argument("--cache", metavar="DIR", help="scale level: keep finished cells here; a rerun resumes")
-    q.add_argument("--executor", default="local", choices=["local", "slurm"],
-                   help="scale level: run cells in a local process pool or as a SLURM array (needs submitit)")
-    q.add_argument("--plots", metavar="DIR", help="scale level: write one PNG per claim into DIR")
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("check", help="run the claims of your own file (FILE.py or MODULE) like verify",
@@ -381,16 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "  bnclaims check mypackage.claims")
     q.add_argument("claims", metavar="FILE.py|MODULE", help="a Python file or module that calls bnclaims.register")
     q.add_argument("targets", nargs="*", metavar="ID|FAMILY", help="run only these of its claims")
-    q.add_argument("--level", action="append", choices=[lv.value for lv in Level],
-                   help="level to run (repeatable; default: all)")
-    q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
-    q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
-                   help="sample budgets and sizes")
-    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
-    q.add_argument("--device", default="cpu", help="torch device for the scale level")
-    q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
-    q.add_argument("--no-twins", action="store_true", help="skip the false twins")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_run_options(q)
     q.set_defaults(func=cmd_check)
 
     q = sub.add_parser("rate", help="per-layer gradient growth of a BN net for an activation (Yang et al. 2019)",
