@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
+from bnclaims import __version__
 from bnclaims.errors import BadInput
 from bnclaims.verdicts import Level
 
@@ -310,7 +311,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "curvature":
         from gpu_checks.curvature.bench_curvature import main as bench_main
 
-        return bench_main(args.rest)
+        rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+        return bench_main(rest)
     raise BadInput(f"unknown benchmark {args.what!r}")
 
 
@@ -353,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "each claim has a source, checks at the theory (sympy), numerics (mpmath + "
                 "hypothesis) and scale (torch) levels, an expected verdict and a false twin.",
                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"bnclaims {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     q = sub.add_parser("list", help="list the claims with their expected verdicts")
@@ -413,11 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare with the committed golden files; exit 1 on drift")
     q.set_defaults(func=cmd_latex)
 
-    q = sub.add_parser("bench", help="benchmarks (curvature: see 'bnclaims bench curvature --help')",
-                       add_help=False)
-    q.add_argument("what", choices=["curvature"])
-    q.add_argument("rest", nargs=argparse.REMAINDER)
-    q.set_defaults(func=cmd_bench)
+    q = sub.add_parser("bench", help="benchmarks: 'bnclaims bench curvature --help'",
+                       description="Benchmarks that print figures (ratios measured in the same run).")
+    bench = q.add_subparsers(dest="what", required=True, parser_class=_Parser, metavar="BENCHMARK")
+    b = bench.add_parser("curvature", add_help=False,
+                         help="the curvature engine against exact spectra (options: 'bnclaims bench curvature --help')")
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(func=cmd_bench)
     return p
 
 
@@ -440,8 +445,10 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    if argv[:2] == ["bench", "curvature"]:  # its own parser owns every option, --help included
+        argv = ["bench", "curvature", "--", *argv[2:]] if len(argv) > 2 and argv[2] != "--" else argv
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.func is not cmd_rate and getattr(args, "dps", 60) < 50:
         parser.error(f"--dps must be at least 50, got {args.dps}")
@@ -455,6 +462,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bnclaims: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``bnclaims show conformance | head``): stop quietly, as Unix tools do.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
