@@ -9,7 +9,7 @@ BSB1 fixed point (the BN output of one unit is uniform on the sphere of radius s
   for symbolic B > 3, independent of sigma_w (Thm 5's linear case), derived from a symbolic
   chi-square integral, an algebra of the matrices ``I, 11^T/B, yhat yhat^T`` and their expectation.
 * :func:`homogeneous_rate`: the same derivation for every positively homogeneous activation
-  ``phi(z) = alpha relu(z) + beta relu(-z)``; :func:`relu_rate` is Thm 8 (eq. 25) as the lead wrote it,
+  ``phi(z) = alpha relu(z) + beta relu(-z)``; :func:`relu_rate` is Thm 8 (eq. 25) written out factor by factor,
   proved equal to ``homogeneous_rate(B, 1, 0)``; :func:`prove_relu_limit`: its limit is pi/(pi-1).
 * :func:`prove_poincare`: Gaussian Poincare, E phi'^2 >= Var phi with equality iff phi is affine
   (Thm 9: the large-B rate E phi'^2 / Var phi is >= 1), by Hermite expansion.
@@ -195,7 +195,7 @@ def kappa1(c: sp.Expr) -> sp.Expr:
 
 
 def relu_rate(b: sp.Expr = B) -> sp.Expr:
-    """Thm 8 (eq. 25), ReLU: lambda(B) = B T / ((B-3)(B-1) a), as the lead derived it.
+    """Thm 8 (eq. 25), ReLU: lambda(B) = B T / ((B-3)(B-1) a), derived factor by factor.
 
     * ``E[1/sigma^2] = B/(sigma_w^2 a (B-3))``: the pre-BN batch P_c y is isotropic Gaussian on 1^perp
       with variance sigma_w^2 a, ``a = 1/2 - kappa1(c0)`` (P_c K P_c for K = E relu(yhat) relu(yhat)^T,

@@ -1,6 +1,6 @@
 """Signal propagation at initialization by normalizer (De & Smith 2020; Rao & Sohl-Dickstein; blog 002).
 
-Catalog C23, C30-C34 and the turn-2 addendum. The measurements live in
+Catalog C23, C30-C34. The measurements live in
 :mod:`gpu_checks.experiments.desmith2020`, :mod:`gpu_checks.experiments.rao2020` and
 :mod:`gpu_checks.experiments.meanshift`; each claim's criterion is written here, before any run.
 """

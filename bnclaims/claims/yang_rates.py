@@ -1,4 +1,4 @@
-"""Gradient explosion at initialization (Yang et al. 2019; catalog C19-C22 and the turn-2 addendum).
+"""Gradient explosion at initialization (Yang et al. 2019; catalog C19-C22).
 
 One experiment protocol for all five claims (:func:`gpu_checks.experiments.yang2019.gradient_profile`):
 a deep MLP ``h_l = act(norm(W_l h_{l-1}))`` (optionally ``+ h_{l-1}``) at a variance-preserving
@@ -364,11 +364,11 @@ register(Claim(
 register(Claim(
     id="seed001.bn_prevents_gradient_decay", catalog="C19",
     title="'BN stabilizes gradient flow': a flat gradient profile in plain deep BN nets",
-    statement=("Seed 001: BN 'helps prevent exponential decay of gradient norms', giving stable gradient flow "
+    statement=("The encyclopedia article: BN 'helps prevent exponential decay of gradient norms', giving stable gradient flow "
                "through > 100 layers. Tested reading: in plain BN MLPs at initialization the squared gradient "
                "norm is flat in depth, its per-layer rate within 5 % of 1, for ReLU and for tanh."),
     latex=r"\lambda_{\mathrm{BN}}\in[0.95,\,1.05]\ \text{for ReLU and tanh}",
-    source=Source("wiki2025bn", "section 'Gradient flow stabilization'", "reading pinned by the turn-2 addendum"),
+    source=Source("wiki2025bn", "section 'Gradient flow stabilization'", "the testable reading of 'stabilization'; the literal one is reported beside"),
     hypotheses=("plain (no skip) MLP, BN in train mode, variance-preserving init, B = 64, B/N <= 1/8",),
     witness=_witness(FLAT, RATE_PRECONDITIONS[1:]),
     checks={Level.SCALE: scale_check(FLAT, FLAT_CRITERION, claim_id="seed001.bn_prevents_gradient_decay")},

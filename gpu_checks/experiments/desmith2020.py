@@ -1,4 +1,4 @@
-"""BN downscales the residual branch at initialization (De & Smith 2020, §2-3; catalog C23 and addendum).
+"""BN downscales the residual branch at initialization (De & Smith 2020, §2-3; catalog C23).
 
 @inproceedings{de2020batch, title={Batch Normalization Biases Residual Blocks Towards the Identity
   Function in Deep Networks}, author={De, Soham and Smith, Samuel L.}, booktitle={NeurIPS}, year={2020}}

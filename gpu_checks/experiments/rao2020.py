@@ -1,6 +1,6 @@
 """Rao & Sohl-Dickstein, "Is Batch Norm unique?" (seed 003): the measurements at initialization behind
 §3.1 (PreLayerNorm motivation, catalog C33), §4.1 (information propagation, Fig. 1a, C31/C32) and §4.3
-(gradient explosion ranking, Fig. 2b, Table 2, C34 and the turn-2 addendum).
+(gradient explosion ranking, Fig. 2b, Table 2, C34).
 
 @misc{rao2020batchnorm, title={Is Batch Norm unique? An empirical investigation and prescription to
   emulate the best properties of common normalizers without batch dependence}, author={Rao, Vinay and

@@ -1,5 +1,5 @@
 """Gradient explosion at initialization in deep BN networks (Yang et al. 2019, §3.1.2, Thm 8-9; catalog
-C19-C22 and its turn-2 addendum).
+C19-C22).
 
 @inproceedings{yang2019mean, title={A Mean Field Theory of Batch Normalization}, author={Yang, Greg and
   Pennington, Jeffrey and Rao, Vinay and Sohl-Dickstein, Jascha and Schoenholz, Samuel S.},
