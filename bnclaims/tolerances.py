@@ -47,7 +47,7 @@ TOLERANCES: dict[str, float] = {
     "torch64.symmetry_rel": 1e-12,
     # float32 HVPs: symmetry sanity check v^T(Hw) vs w^T(Hv).
     "torch32.symmetry_rel": 1e-4,
-    # Curvature benchmark targets (issue 3): top-10 from many start vectors (top10_seeds) and the
+    # Curvature benchmark targets: top-10 from many start vectors (top10_seeds) and the
     # trace (trace_seeds: within this; trace_to_1pct: stops once 2 standard errors <= this).
     "bench.top10_rel_fp32": 1e-6,
     "bench.top10_rel_fp64": 1e-12,

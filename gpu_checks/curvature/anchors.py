@@ -11,7 +11,7 @@ so every forward uses the batch statistics and the anchor computes the train-mod
 gradient are checked against :class:`gpu_checks.curvature.functional_loss.FunctionalLoss` (float64, 1e-6) first.
 Two copies exist: ``bn="torch"`` uses ``nn.BatchNorm1d(track_running_stats=False)`` (``F.batch_norm``),
 ``bn="manual"`` writes batch norm as plain tensor ops. The distinction matters for curvlinops, whose HVP is
-``jvp(jacrev)``: through ``F.batch_norm(training=True)`` that product is asymmetric and wrong (issue 3), so
+``jvp(jacrev)``: through ``F.batch_norm(training=True)`` that product is asymmetric and wrong (conformance.torch_func_hessian_bn_train), so
 curvlinops is run on both copies and the entry records the measured asymmetry.
 
 PyHessian calls ``model.eval()``: on our model that is the eval-mode Hessian (running statistics), a
@@ -286,7 +286,7 @@ def run_anchors(model: nn.Module, x: Tensor, y: Tensor, exact_top: np.ndarray, k
     _guard("hessian_eigenthings", lambda: run_eigenthings(torch_bn, x, y, exact_top, k, seed=seed), out, seed)
     _guard("curvlinops", lambda: run_curvlinops(
         torch_bn, x, y, exact_top, k, computes="jvp(jacrev) HVP through F.batch_norm(training=True) on the "
-        "nn.BatchNorm1d(track_running_stats=False) copy: see 'asymmetry' (torch.func bug, issue 3)", seed=seed),
+        "nn.BatchNorm1d(track_running_stats=False) copy: see 'asymmetry' (torch.func bug: conformance.torch_func_hessian_bn_train)", seed=seed),
         out, seed)
     _guard("curvlinops_manual_bn", lambda: run_curvlinops(
         manual_bn, x, y, exact_top, k, computes="train-mode Hessian by jvp(jacrev), on the copy with batch "

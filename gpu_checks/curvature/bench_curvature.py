@@ -51,8 +51,8 @@ __all__ = ["PRESETS", "TRACE_FLOOR_KS", "make_problem", "trace_floor", "top10_re
            "issue_targets", "main"]
 
 TRACE_FLOOR_KS = (10, 20, 40, 60, 80)
-TOP10_HVP_BUDGET = 40  # issue 3: top-10 to bench.top10_rel_fp32 in at most this many float32 HVPs
-TRACE_HVP_BUDGET = 100  # issue 3: trace to bench.trace_rel in at most this many HVPs
+TOP10_HVP_BUDGET = 40  # target: top-10 to bench.top10_rel_fp32 in at most this many float32 HVPs
+TRACE_HVP_BUDGET = 100  # target: trace to bench.trace_rel in at most this many HVPs
 # Trace to 1 % at 2 standard errors, without the 100-HVP budget: a 120-vector Krylov deflation (a sweep of
 # 30/60/120/180 vectors, simulated once on the dense reference Hessian, needed median 525/433/385/378 HVPs)
 # and a cap far above what it takes.
@@ -457,7 +457,7 @@ def run_bench(preset: str = "default", *, device: str | None = None, seed: int =
 
 
 def issue_targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Issue 3's done-when figures of a benchmark result, each with its threshold (from
+    """The benchmark's target figures of a result, each with its threshold (from
     :mod:`bnclaims.tolerances`) and whether it is met. The trace is judged only with an exact trace, and its
     standard error "covers" the error when the error is at most 2 standard errors."""
     out: dict[str, dict[str, Any]] = {}
@@ -538,7 +538,7 @@ def _summary(res: dict[str, Any]) -> str:
                         + " HVPs" if need else ""))
     tg = res.get("targets", {})
     if tg:
-        lines.append("issue 3 targets: " + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in tg.items()))
+        lines.append("targets: " + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in tg.items()))
     for name, a in res.get("anchors", {}).items():
         if name in ("versions", "clone_check"):
             lines.append(f"anchors {name}: {a}")
@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchors", action="store_true", help="also run PyHessian, hessian-eigenthings, curvlinops")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="default",
                     help="quick: width 12 (tests, seconds); default: width 32, 3,594 parameters (about a "
-                         "minute on 2 cores); reference: width 64, the 9,226-parameter problem of issue 3 "
+                         "minute on 2 cores); reference: width 64, the 9,226-parameter reference problem "
                          "(about 5 minutes: dense float64 Hessian); gpu: width 256, depth 4, batch 2048 on "
                          "CUDA, float64 Lanczos as the reference")
     ap.add_argument("--device", default=None, help="torch device (default: the preset's; 'cpu' always works)")

@@ -8,7 +8,7 @@ Pearlmutter (1994): Hv = d/dr grad L(theta + r v) at r = 0. Two implementations:
   ``torch.func.vmap``.
 
 Second derivatives through ``jacrev`` are refused when a normalization layer is present: the torch.func
-Hessian of ``F.batch_norm(training=True)`` is wrong and asymmetric (issue 3); see :func:`hessian_jacrev`.
+Hessian of ``F.batch_norm(training=True)`` is wrong and asymmetric (claim conformance.torch_func_hessian_bn_train); see :func:`hessian_jacrev`.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def hessian_jacrev(loss: FunctionalLoss, theta: Tensor) -> Tensor:
         raise NormalizationInGraphError(
             "refusing a jacrev-based second derivative: the model contains a normalization layer, and "
             "torch.func.hessian / jvp(jacrev) are wrong and asymmetric through F.batch_norm(training=True) "
-            "(issue 3). Use HessianOperator(method='double_backward' or 'jvp_grad') or "
+            "(claim conformance.torch_func_hessian_bn_train). Use HessianOperator(method='double_backward' or 'jvp_grad') or "
             "gpu_checks.curvature.dense_hessian.dense_hessian instead.")
     return torch.func.hessian(loss)(theta.detach())
 
