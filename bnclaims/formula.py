@@ -26,12 +26,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sympy as sp
 
 from bnclaims.context import Context
-from bnclaims.verdicts import Level, Outcome
+from bnclaims.registry import Claim, Source, Twin, Witness
+from bnclaims.verdicts import Level, Outcome, Verdict
 
 __all__ = ["bn", "BNVocabulary", "FormulaClaim", "Hypotheses", "prove", "check_numerically", "VectorSymbol", "Dot",
            "BNOf", "Jvp", "Vjp", "LossHessian", "HessianForm", "Partial", "shape", "RELATIONS"]
@@ -441,6 +442,59 @@ class FormulaClaim:
     def describe(self) -> dict:
         return {"name": self.name, "relation": str(self.relation), "latex": sp.latex(self.relation),
                 "hypotheses": [str(h) for h in self.hypotheses]}
+
+    def claim(self, *, id: str, source: Source, expected: Verdict | None,
+              witness: Mapping[str | sp.Symbol, Any] | None = None, twin: "FormulaClaim | Twin | None" = None,
+              statement: str = "", change: str = "", **extra: Any) -> Claim:
+        """A registry :class:`~bnclaims.registry.Claim` with this claim's two checks (pass it to ``register``).
+
+        ``hypotheses`` are the relations as text (``("none beyond the domain ...",)`` when there are none);
+        ``witness`` maps names (``eps``, ``gamma``, ``beta``, ``m``, ``mu``, ``sigma2``, a free scalar's name,
+        or ``y``: a batch, which fixes ``m``, ``mu``, ``sigma2``) to exact numbers (int, Fraction, ``"1/2"``),
+        and its check decides every hypothesis and the domain exactly there (an undecided one raises, so
+        contradictory hypotheses fail honestly). ``twin``: a false variant, a :class:`FormulaClaim` (its
+        name is the twin's statement; ``change`` defaults to it) or a ready :class:`Twin`. ``statement``
+        defaults to the name; other keyword arguments (``title``, ``notes``, ...) go to ``Claim``.
+        """
+        if isinstance(twin, FormulaClaim):
+            twin = Twin(change=change or twin.name, statement=twin.name, checks=twin.checks,
+                        latex=sp.latex(twin.relation))
+        hypotheses = tuple(f"{r.lhs} = {r.rhs}" if isinstance(r, sp.Equality) else str(r) for r in self.hypotheses)
+        hypotheses = hypotheses or ("none beyond the domain m >= 2, eps >= 0",)
+        if witness is not None:
+            data = {str(k): [_shown(x) for x in v] if k == "y" else _shown(v) for k, v in witness.items()}
+            witness = Witness(data, functools.partial(self._witness_holds, dict(witness)))
+        return Claim(id=id, statement=statement or self.name, source=source, checks=self.checks,
+                     hypotheses=hypotheses, expected=expected, twin=twin, witness=witness,
+                     latex=extra.pop("latex", sp.latex(self.relation)), **extra)
+
+    def _witness_holds(self, witness: Mapping[str | sp.Symbol, Any]) -> bool:
+        """The domain and every hypothesis at the witness, decided exactly (:meth:`Hypotheses.holds_at`)."""
+        names = {"eps": bn.eps, "sigma2": bn.sigma2, **{x.name: x for x in bn.scalars + self.free_scalars}}
+        point: dict[sp.Symbol, sp.Rational] = {}
+        for key, value in witness.items():
+            if key == "y":
+                y = [_exact(v) for v in value]
+                mu = sum(y) / len(y)
+                point.update({bn.m: sp.Integer(len(y)), bn.mu: mu, bn.sigma2: sum((v - mu) ** 2 for v in y) / len(y)})
+            elif (sym := key if isinstance(key, sp.Symbol) else names.get(key)) is None:
+                raise ValueError(f"witness key {key!r} is not a scalar of bn, a free scalar of the claim, or y")
+            else:
+                point[sym] = _exact(value)
+        domain = [sp.Ge(bn.m, 2), sp.Ge(bn.eps, 0), sp.Gt(bn.sigma2 + bn.eps, 0)]
+        known = [r for r in domain if r.free_symbols <= set(point)]
+        return Hypotheses(tuple(known) + Hypotheses.parse(self.hypotheses).relations).holds_at(point)
+
+
+def _exact(value: object) -> sp.Rational:
+    """A witness value as a sympy rational; floats and other inexact values are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, str, Fraction, sp.Rational)):
+        raise TypeError(f"witness values must be exact (int, Fraction, '1/2'), not {value!r}")
+    return sp.Rational(value)
+
+
+def _shown(value: object) -> object:
+    return str(value) if isinstance(value, (Fraction, sp.Basic)) else value
 
 
 def prove(claim: FormulaClaim, ctx: Context) -> Outcome:

@@ -184,3 +184,40 @@ def test_m_ge_3_claim_never_evaluates_a_batch_of_two(monkeypatch):
     assert yhat_norm_at_least(3, 3).check(Level.NUMERICS)(QUICK).verdict is Verdict.HOLDS
     assert false_for_m3.check(Level.NUMERICS)(QUICK).evidence["counterexample"]["m"] == 3
     assert sizes and min(sizes) == 3
+
+
+# --------------------------------------------------------------------------- FormulaClaim.claim: a registry entry
+def test_claim_builds_a_registry_claim_with_both_checks_a_twin_and_text_hypotheses():
+    from bnclaims import Claim, Registry, Source, Twin
+
+    twin = FormulaClaim("sum z = m beta + gamma", sp.Eq(bn.sum(bn.z), bn.m * bn.beta + bn.gamma), [sp.Ge(bn.eps, 0)])
+    claim = SUM_Z.claim(id="mine.sum", source=Source("ioffe2015batch", "Alg. 1"), expected=Verdict.PROVED,
+                        witness={"y": [0, 1], "eps": 0}, twin=twin, change="+ gamma", title="sum")
+    assert isinstance(claim, Claim) and isinstance(claim.twin, Twin) and claim.title == "sum"
+    assert set(claim.checks) == set(claim.twin.checks) == {Level.THEORY, Level.NUMERICS}
+    assert claim.statement == "sum of outputs" and claim.hypotheses == ("epsilon >= 0",) and claim.has_hypotheses
+    assert claim.twin.change == "+ gamma" and claim.twin.statement == "sum z = m beta + gamma"
+    assert claim.witness.data == {"y": [0, 1], "eps": 0} and claim.witness.check() is True
+    assert Registry("mine").register(claim) is claim
+    bare = FormulaClaim("none", sp.Eq(bn.sum(bn.yhat), 0)).claim(id="mine.bare", source=claim.source, expected=None)
+    assert not bare.has_hypotheses and bare.witness is None and bare.twin is None
+
+
+def test_claim_witness_decides_hypotheses_and_domain_exactly():
+    from fractions import Fraction
+
+    from bnclaims import Source
+
+    def holds(hyps, witness, relation=sp.Eq(bn.sum(bn.z), bn.m * bn.beta)):
+        return FormulaClaim("f", relation, hyps).claim(id="mine.f", source=Source("me", "notes"), expected=None,
+                                                       witness=witness).witness.check()
+
+    assert holds([sp.Gt(bn.eps, 0), sp.Lt(bn.eps, 0)], {"eps": "1/2"}) is False      # contradictory: no witness
+    assert holds([sp.Gt(bn.eps, 0), sp.Lt(bn.eps, 0)], {"eps": "-1/2"}) is False     # eps < 0 leaves the domain
+    assert holds([sp.Gt(bn.eps, 0)], {"eps": Fraction(1, 2)}) is True
+    assert holds([sp.Eq(bn.eps, 0)], {"y": [3, 3], "eps": 0}) is False               # sigma2 + eps = 0
+    assert holds([sp.Ge(bn.m, 3), sp.Gt(bn.sigma2, 1)], {"y": [0, 2, 4], "eps": 0}) is True
+    assert holds([sp.Gt(a, 1)], {"a": 2}, sp.Eq(bn.BN(a * bn.y), bn.BN(bn.y, eps=bn.eps / a**2))) is True
+    for bad in ({"eps": 0.5}, {"nope": 1}, {}):                                        # inexact, unknown, undecided
+        with pytest.raises((TypeError, ValueError)):
+            holds([sp.Gt(bn.eps, 0)], bad)
