@@ -116,7 +116,7 @@ def load_module(name: str) -> Registry:
         raise BadInput(f"module {name}: malformed claim: {exc}") from None
     except BadInput as exc:
         raise BadInput(f"module {name}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001  (any error while importing the user's module: one line, exit 2)
         raise BadInput(f"module {name}: import failed: {_one_line(exc)}") from None
     return _finish(registry, f"module {name}")
 

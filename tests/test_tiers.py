@@ -24,11 +24,16 @@ def test_claim_keeps_its_verdict_at_the_thorough_budget(claim, level):
         assert twin.verdict.value == "refuted", json.dumps(twin.evidence, default=str)[:3000]
 
 
-@pytest.mark.gpu
-def test_curvature_benchmark_runs_on_cuda(tmp_path):
+@pytest.fixture
+def cuda():
+    """Skip (with the reason) on a machine without a CUDA device."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
+
+
+@pytest.mark.gpu
+def test_curvature_benchmark_runs_on_cuda(tmp_path, cuda):
     from gpu_checks.curvature.bench_curvature import main
 
     out = tmp_path / "gpu.json"
@@ -40,10 +45,7 @@ def test_curvature_benchmark_runs_on_cuda(tmp_path):
 
 
 @pytest.mark.gpu
-def test_the_scale_level_runs_at_the_gpu_preset_on_cuda(tmp_path):
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device on this machine")
+def test_the_scale_level_runs_at_the_gpu_preset_on_cuda(tmp_path, cuda):
     from bnclaims.cli import main
 
     out = tmp_path / "scale_gpu.json"

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -95,8 +96,6 @@ def test_user_batches_with_a_huge_mean_get_enough_digits_and_still_hold(capsys):
 
 
 # -- bnclaims check: a user's claims file ----------------------------------------------------------
-
-from pathlib import Path  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "claims_mine.py"
 

@@ -1,6 +1,9 @@
 """Tests for bnclaims.runner: records, twins, errors reported and never passed off as verdicts."""
-from bnclaims import Context, Level, Outcome, Verdict
-from bnclaims.runner import ledger, run_one
+from dataclasses import replace
+
+from bnclaims import Claim, Context, Level, Outcome, Source, Twin, Verdict, Witness
+from bnclaims.registry import BUILTIN
+from bnclaims.runner import Runner, certified_only, check_witness, ledger, run_claims, run_one
 
 
 def test_a_check_that_raises_becomes_an_inconclusive_record_with_the_error():
@@ -34,12 +37,6 @@ def test_an_outcome_without_scope_is_rejected():
 
 
 # -- the runtime rules: certificates and non-vacuity -----------------------------------------------
-
-from dataclasses import replace  # noqa: E402
-
-from bnclaims import Claim, Source, Twin, Witness  # noqa: E402
-from bnclaims.registry import BUILTIN  # noqa: E402
-from bnclaims.runner import Runner, certified_only, check_witness, run_claims  # noqa: E402
 
 
 def _always(verdict, evidence=None):
