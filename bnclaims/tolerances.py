@@ -85,6 +85,11 @@ TOLERANCES: dict[str, float] = {
     "experiments.yang2019.constant_upstream_fp32": 1e-05,
     "experiments.yang2019.constant_upstream_fp64": 1e-12,
     "experiments.yang2019.fp32_vs_fp64_rate_rel": 0.001,
+    # gpu_checks/experiments/training.py: a GPU rerun of a training run matches within this (relative loss).
+    "experiments.training.gpu_loss_rel": 1e-3,
+    # -- Hessian spectra by normalizer (gpu_checks/experiments/hessian_spectra.py) --
+    # -- Santurkar et al. training experiments (gpu_checks/experiments/santurkar2018.py) --
+    # -- test batch size; Thm 4.1/4.2 inside networks (gpu_checks/experiments/rao_batch_size.py, bn_layer_theorems.py) --
 }
 
 
