@@ -172,36 +172,69 @@ def _certified_only(outcome, level=Level.NUMERICS):
     return certified_only(outcome, level)
 
 
-def _report(records, ctx, json_path: str | None, extra_env: dict | None = None) -> int:
-    """Print one line per record and the summary; write the JSON ledger; the exit code (0 or 1)."""
-    from bnclaims.runner import ledger
+def _report(records, ctx, json_path: str | None, extra_env: dict | None = None, *, printed: bool = False) -> int:
+    """Print one line per record (unless ``printed`` live already) and the summary; write the JSON
+    ledger; the exit code (0 or 1)."""
+    from bnclaims.live import result_line
 
     if not records:
         raise BadInput("nothing to run: the selected claims have no check at the selected levels")
     width = max(len(r.id) for r in records)
-    for r in records:
-        mark = "ok " if r.as_expected else "DIFF"
-        exp = r.expected or "empirical"
-        print(f"{mark} {r.id:<{width}} {r.level:<8} {r.verdict:<12} (expected {exp:<9}) "
-              f"{r.seconds:7.2f}s  {r.scope}")
-        if not r.as_expected:
-            for key in ("error", "vacuous", "downgraded"):
-                if key in r.evidence:
-                    print(f"     {key}: {r.evidence[key]}")
     bad = [r for r in records if not r.as_expected]
+    for r in records if not printed else []:
+        print(result_line(r, width))
+    for r in bad:
+        print(f"DIFF {r.id} [{r.level}]: {r.verdict}, expected {r.expected or 'empirical'}")
+        for key in ("error", "vacuous", "downgraded"):
+            if key in r.evidence:
+                print(f"     {key}: {r.evidence[key]}")
     total = sum(r.seconds for r in records)
     print(f"{len(records)} checks, {len(records) - len(bad)} as expected, {len(bad)} differ; "
           f"{total:.1f}s of checks; seed {ctx.seed}, preset {ctx.preset}, {ctx.dps} digits")
     if json_path:
-        doc = ledger(records, ctx)
-        doc["environment"].update(extra_env or {})
-        _write_json(json_path, doc)
+        _write_ledger(json_path, records, ctx, extra_env)
     return 1 if bad else 0
+
+
+def _write_ledger(json_path: str, records, ctx, extra_env: dict | None = None, *,
+                  interrupted: str | None = None) -> None:
+    from bnclaims.runner import ledger
+
+    doc = ledger(records, ctx)
+    doc["environment"].update(extra_env or {})
+    if interrupted is not None:
+        doc["interrupted"] = interrupted
+    _write_json(json_path, doc)
+
+
+def _run_live(claims, levels, ctx, args, extra_env: dict | None = None) -> int:
+    """Run the claims printing each result as it finishes; on Ctrl-C or a crash, the ``--json`` ledger
+    still gets the records finished so far (marked ``interrupted``) before the error propagates."""
+    from bnclaims.live import Live
+    from bnclaims.runner import plan, run_claims
+
+    jobs = plan(claims, levels, not args.no_twins)
+    records: list = []
+    tty = sys.stderr.isatty()
+    try:
+        with Live(len(jobs), bar=tty and not args.no_progress,
+                  heartbeat_s=0 if args.no_progress else 10.0,
+                  id_width=max((len(j[0]) for j in jobs), default=0)) as live:
+            run_claims(claims, levels, ctx, twins=not args.no_twins, live=live, into=records)
+    except BaseException as exc:
+        if args.json and records and not isinstance(exc, BadInput):
+            why = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            _write_ledger(args.json, records, ctx, extra_env, interrupted=f"{why}; {len(records)} of "
+                          f"{len(jobs)} checks finished")
+            print(f"bnclaims: wrote the {len(records)} finished checks to {args.json}", file=sys.stderr)
+        raise
+    finally:
+        ctx.close()
+    return _report(records, ctx, args.json, extra_env, printed=True)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from bnclaims.registry import select
-    from bnclaims.runner import run_claims
 
     claims = select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
@@ -211,29 +244,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         if args.eps is not None or args.upstream is not None:
             raise BadInput("--eps/--gamma/--upstream only apply together with --batch")
-        try:
-            records = run_claims(claims, levels, ctx, twins=not args.no_twins,
-                                 progress=not args.no_progress and sys.stderr.isatty())
-        finally:
-            ctx.close()
+        return _run_live(claims, levels, ctx, args)
     return _report(records, ctx, args.json)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the claims of a user's file or module (their own registry) exactly like ``verify``."""
-    from bnclaims.runner import run_claims
     from bnclaims.user_claims import load_claims
 
     registry = load_claims(args.claims)
     claims = registry.select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
     ctx = _run_context(args, levels, needs_scale=any(Level.SCALE in c.checks for c in claims))
-    try:
-        records = run_claims(claims, levels, ctx, twins=not args.no_twins,
-                             progress=not args.no_progress and sys.stderr.isatty())
-    finally:
-        ctx.close()
-    return _report(records, ctx, args.json, {"claims": args.claims})
+    return _run_live(claims, levels, ctx, args, {"claims": args.claims})
 
 
 def _default_jobs() -> int:

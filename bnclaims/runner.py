@@ -205,39 +205,47 @@ class Runner:
                        witness=self.witness(claim))
 
     def run_claims(self, claims: Iterable[Claim], levels: Iterable[Level], *, twins: bool = True,
-                   progress: bool = False) -> list[Record]:
-        """Every check of these claims at these levels (and their twins), in a stable order."""
-        jobs = plan(claims, levels, twins)
-        records: list[Record] = []
-        bar = None
-        ctx = self.ctx
-        if progress:
-            from tqdm import tqdm
+                   progress: bool = False, live: Any = None, into: list[Record] | None = None) -> list[Record]:
+        """Every check of these claims at these levels (and their twins), in a stable order.
 
-            bar = tqdm(total=len(jobs), unit="check", file=sys.stderr, dynamic_ncols=True, leave=False)
-            ctx.progress = lambda msg: bar.set_postfix_str(msg[:60], refresh=True)
+        ``live`` (a :class:`bnclaims.live.Live`, entered by the caller) is told when each check starts
+        and finishes; ``progress=True`` without ``live`` shows a bar only. Records are appended to
+        ``into`` as they finish, so an interrupted run keeps what it has done.
+        """
+        jobs = plan(claims, levels, twins)
+        records: list[Record] = [] if into is None else into
+        ctx = self.ctx
+        own = None
+        if live is None and progress:
+            from bnclaims.live import Live
+
+            live = own = Live(len(jobs), lines=False, bar=True).__enter__()
+        if live is not None:
+            ctx.progress = live.status
         try:
             for record_id, check, level, expected, claim in jobs:
-                if bar is not None:
-                    bar.set_description(f"{record_id} [{level.value}]")
+                if live is not None:
+                    live.start(record_id, level.value)
                 records.append(run_one(check, ctx, record_id=record_id, level=level, expected=expected,
                                        witness=self.witness(claim)))
-                if bar is not None:
-                    bar.update(1)
+                if live is not None:
+                    live.finished(records[-1])
         finally:
-            if bar is not None:
-                bar.close()
+            if own is not None:
+                own.__exit__(None, None, None)
+            if live is not None:
                 ctx.progress = None
         return records
 
 
 def run_claims(claims: Iterable[Claim], levels: Iterable[Level], ctx: Context, *,
-               twins: bool = True, progress: bool = False) -> list[Record]:
+               twins: bool = True, progress: bool = False, live: Any = None,
+               into: list[Record] | None = None) -> list[Record]:
     """Run every check of these claims at these levels (and their twins), in a stable order.
 
     Both rules of this module apply (certificates, non-vacuity); see :class:`Runner`.
     """
-    return Runner(ctx).run_claims(claims, levels, twins=twins, progress=progress)
+    return Runner(ctx).run_claims(claims, levels, twins=twins, progress=progress, live=live, into=into)
 
 
 def _version(dist: str) -> str | None:
