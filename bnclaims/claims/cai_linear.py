@@ -62,8 +62,11 @@ register(Claim(
     witness=Witness(data=_KAPPA_WITNESS, check=_kappa_witness),
     checks={Level.THEORY: thy.prove_condition_number_bound, Level.NUMERICS: num.check_condition_number},
     expected=Verdict.PROVED,
-    proof_sketch=("H* = H^{1/2}(I - P_w)H^{1/2}, w = H^{1/2}u; its non-zero spectrum is the compression of H "
-                  "to w^perp, which interlaces the spectrum of H (Cauchy / Courant-Fischer)."),
+    proof_sketch=("H* = H^{1/2}(I - P_w)H^{1/2}, w = H^{1/2}u, so H* u = 0. In the eigenbasis of H, det(tI - H*) = "
+                  "prod_j (t - l_j) f(t), f(t) = 1 + (1/c) sum_k v_k l_k^2/(t - l_k), v_k = u_k^2, c = u^T H u: "
+                  "f(0) = 0 and the signs at l_1 < ... < l_d alternate for every d (checked symbolically), so the "
+                  "d - 1 other eigenvalues interlace those of H. Quoted: the determinant lemma, the intermediate "
+                  "value theorem, and continuity for coinciding eigenvalues or some u_k = 0."),
     twin=Twin(change="sign of the rank-one term flipped (update instead of downdate)",
               statement="kappa(H + H u u^T H / (u^T H u)) <= kappa(H)",
               latex=r"\kappa\Big(H+\frac{Huu^\top H}{u^\top Hu}\Big)\le\kappa(H)",

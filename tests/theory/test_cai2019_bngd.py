@@ -45,3 +45,23 @@ def test_derivation_steps_follow_the_outcome_and_the_scope_states_the_assumption
     assert r"\kappa=20>10" in twin.steps[-1][1]
     for phrase in ("distinct eigenvalues", "u_k != 0", "machine-checked up to d = 3"):
         assert phrase in ok.scope
+
+
+def test_the_secular_function_places_a_root_at_zero_and_alternates_for_symbolic_d():
+    down = t.secular_symbolic_d(-1)
+    assert down["f_at_0"] == 0 and down["alternates"] and down["top_positive"] and down["holds_for_symbolic_d"]
+    d, m = sp.symbols("d m", integer=True, positive=True)
+    # spot-check the symbolic sign against the explicit d = 4 characteristic polynomial
+    explicit = t.charpoly_sign_pattern(4, -1)["signs"]
+    assert [int(down["sign_at_l_m"].subs({d: 4, m: i})) for i in (1, 2, 3, 4)] == explicit
+
+
+def test_the_update_has_no_zero_root_and_its_top_sign_puts_a_root_above_l_d():
+    up = t.secular_symbolic_d(1)
+    assert up["f_at_0"] == 2 and not up["top_positive"] and not up["holds_for_symbolic_d"]
+
+
+def test_the_scope_names_what_is_mechanized_for_symbolic_d_and_what_is_quoted():
+    out = t.prove_condition_number_bound(Context(preset="quick"), dims=(2, 3))
+    assert "interlacing for symbolic d" in out.scope and "matrix determinant lemma" in out.scope
+    assert out.evidence["symbolic_d"]["alternates"] is True
