@@ -65,13 +65,28 @@ def prove_projection_form(ctx: Context, yhat_coeff: sp.Expr = -1 / A.m) -> Outco
              ("Claimed projection form minus exact gradient, paired with any $u$.",
               f"\\langle \\text{{claimed}} - \\nabla_y\\hat L, u\\rangle = {sp.latex(resid)}"),
              ("Sum of the entries, any $\\varepsilon$.", f"\\langle \\mathbf 1, \\nabla_y\\hat L\\rangle = {sp.latex(sum_entries)}"),
-             ("Component along $\\hat y$: zero for every $g$ iff $\\varepsilon = 0$.",
+             ("Component along $\\hat y$: zero for every $g$ iff $\\gamma\\varepsilon\\sigma = 0$ (for "
+              "$\\gamma \\ne 0$, $\\sigma > 0$: iff $\\varepsilon = 0$).",
               f"\\langle \\nabla_y\\hat L, \\hat y\\rangle = {sp.latex(along_yhat)}")]
     exprs = {"claimed_minus_exact_on_u": resid, "sum_of_entries": sum_entries, "along_yhat": along_yhat}
-    # an exact eps > 0 instance where <grad, yhat> != 0 (the "only if" direction)
+    # "only if", for every batch: with g = yhat, <grad, yhat> = gamma eps m sigma^2 / s^5, nonzero whenever
+    # gamma != 0, eps > 0 and sigma > 0 (sigma^2 = s^2 - eps).
+    sig2, eps_pos = sp.Symbol("sigma^2", positive=True), sp.Symbol("epsilon", positive=True)
+    with_yhat = sp.factor(sp.cancel(along_yhat.subs(A.qg, A.dot(A.YHAT, A.YHAT))))
+    on_batch = sp.factor(with_yhat.subs(A.eps, eps_pos).subs(A.s, sp.sqrt(sig2 + eps_pos)))
+    only_if_ok = bool(on_batch.is_nonzero)
+    steps.append(("Only if, for every batch: take $g = \\hat y$; nonzero whenever $\\gamma \\ne 0$, "
+                  "$\\varepsilon > 0$ and $\\sigma > 0$.",
+                  f"\\langle \\nabla_y\\hat L, \\hat y\\rangle\\big|_{{g=\\hat y}} = {sp.latex(with_yhat)}"))
+    exprs["along_yhat_at_g_yhat"] = with_yhat
+    # the two degenerate cases of "gamma eps sigma = 0": a constant batch (sigma = 0, yhat = 0) at eps = 1
+    # and gamma = 0 (the gradient itself vanishes) -- <grad, yhat> = 0 for every g there although eps > 0
     unit2 = A.explicit_unit(2)
-    sub = A.point_subs(unit2, (-1, 1), (1, 0), 1, 1)
-    inst = A.exact_value(sp.Add(*[a * b for a, b in zip(_explicit_gradient(unit2), unit2.yhat)]), sub)
+    dot_expr = sp.Add(*[a * b for a, b in zip(_explicit_gradient(unit2), unit2.yhat)])
+    inst = A.exact_value(dot_expr, A.point_subs(unit2, (-1, 1), (1, 0), 1, 1))
+    constant = [A.exact_value(dot_expr, A.point_subs(unit2, (3, 3), gv, 1, 1)) for gv in ((1, 0), (0, 1))]
+    gamma0 = [A.exact_value(dot_expr, A.point_subs(unit2, (-1, 1), gv, 1, 0)) for gv in ((1, 0), (0, 1))]
+    degenerate_ok = all(v == 0 for v in constant + gamma0)
     top = ctx.budget(4, 6, 8)
     explicit: dict[str, bool] = {}
     if resid == 0:
@@ -79,11 +94,18 @@ def prove_projection_form(ctx: Context, yhat_coeff: sp.Expr = -1 / A.m) -> Outco
             unit = A.explicit_unit(mm)
             explicit[str(mm)] = all(A.reduce_explicit(unit, a - b) == 0 for a, b in
                                     zip(_explicit_projection(unit, yhat_coeff), _explicit_gradient(unit)))
-    if resid == 0 and sum_entries == 0 and yhat_ok and A.exact_nonzero(inst) and all(explicit.values()):
-        return Outcome(Verdict.PROVED, f"symbolic m >= 2, symbolic eps >= 0; explicit symbolic batches m = 2..{top}",
+    if (resid == 0 and sum_entries == 0 and yhat_ok and only_if_ok and degenerate_ok and A.exact_nonzero(inst)
+            and all(explicit.values())):
+        return Outcome(Verdict.PROVED, f"symbolic m >= 2, symbolic eps >= 0, gamma != 0 in the symbolic algebra "
+                       f"(gamma = 0 is the zero gradient); 'only if' for every batch with sigma > 0; explicit "
+                       f"symbolic batches m = 2..{top}",
                        evidence={"explicit_m": explicit, "along_yhat": str(along_yhat),
+                                 "along_yhat_at_g_yhat": str(with_yhat),
                                  "eps_positive_instance": {"m": 2, "y": [-1, 1], "g": [1, 0], "eps": 1, "gamma": 1,
-                                                           "grad_dot_yhat": str(inst)}},
+                                                           "grad_dot_yhat": str(inst)},
+                                 "zero_although_eps_positive": {
+                                     "constant batch y = (3, 3), eps = 1": [str(v) for v in constant],
+                                     "gamma = 0, y = (-1, 1), eps = 1": [str(v) for v in gamma0]}},
                        steps=steps, exprs=exprs)
     for mm in (2, 3, 4):
         unit = A.explicit_unit(mm)

@@ -41,3 +41,14 @@ def test_near_identity_counterexample_is_at_eps_zero_with_exact_structural_zeros
 def test_near_identity_with_a_band_containing_every_tried_value_holds():
     out = T.refute_near_identity(Context(preset="quick"), band=(sp.Rational(1, 100), sp.Integer(100)))
     assert out.verdict is Verdict.HOLDS and out.evidence["checked"] > 50
+
+
+def test_the_only_if_holds_for_every_batch_and_the_degenerate_cases_are_exactly_zero():
+    out = T.prove_projection_form(Context(preset="quick"))
+    with_yhat = out.exprs["along_yhat_at_g_yhat"]
+    # g = yhat: gamma eps m sigma^2 / s^5 with sigma^2 = s^2 - eps, read independently at a rational point
+    point = {A.eps: sp.Rational(1, 3), A.gamma: sp.Rational(-2), A.m: 5, A.s: sp.Rational(3, 2)}
+    assert with_yhat.subs(point) == sp.Rational(-2) * sp.Rational(1, 3) * 5 * (sp.Rational(9, 4) - sp.Rational(1, 3)) / sp.Rational(3, 2) ** 5
+    assert out.evidence["zero_although_eps_positive"] == {
+        "constant batch y = (3, 3), eps = 1": ["0", "0"], "gamma = 0, y = (-1, 1), eps = 1": ["0", "0"]}
+    assert "gamma != 0" in out.scope and "sigma > 0" in out.scope
