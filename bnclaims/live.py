@@ -14,13 +14,21 @@ import threading
 import time
 from typing import IO, Any
 
-__all__ = ["COLUMNS", "HEARTBEAT_S", "result_line", "Live"]
+__all__ = ["COLUMNS", "HEARTBEAT_S", "printable", "result_line", "Live"]
 
 COLUMNS = 100
 HEARTBEAT_S = 10.0
 
 
+def printable(text: object) -> str:
+    """``text`` with control characters (terminal escape sequences, newlines, C1 codes) shown as
+    ``\\xNN`` escapes: what a user's check returns is displayed, never interpreted by the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] if c in "\t\n\r" else f"\\x{ord(c):02x}"
+                   if ord(c) < 256 else f"\\u{ord(c):04x}" for c in str(text))
+
+
 def _fit(text: str, width: int) -> str:
+    text = printable(text)
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 

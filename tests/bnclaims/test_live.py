@@ -92,3 +92,24 @@ def test_ctrl_c_writes_the_finished_records_to_the_json_ledger_and_exits_130(tmp
     assert [r["id"] for r in doc["results"]] == ["mine.a_fast", "mine.a_fast.twin"]
     assert doc["interrupted"].startswith("interrupted (Ctrl-C); 2 of 4 checks finished")
     assert "Traceback" not in err
+
+
+def test_terminal_escapes_and_newlines_from_a_users_check_are_shown_not_interpreted(tmp_path, capsys):
+    from bnclaims.cli import main
+    claims = tmp_path / "claims_escapes.py"
+    claims.write_text(textwrap.dedent('''
+        from bnclaims import Claim, Level, Outcome, Source, Verdict, register
+
+        def check(ctx):
+            raise RuntimeError("boom\\x1b[2J\\nsecond line")
+
+        register(Claim(id="mine.escapes", title="t", statement="s", latex="s", source=Source("mine", "here"),
+                       hypotheses=(), checks={Level.THEORY: lambda ctx: Outcome(Verdict.HOLDS, "\\x1b[31mred\\x07", {})},
+                       expected=None))
+        register(Claim(id="mine.raises", title="t", statement="s", latex="s", source=Source("mine", "here"),
+                       hypotheses=(), checks={Level.THEORY: check}, expected=None))
+    '''))
+    assert main(["check", str(claims), "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[31mred\\x07" in out and "boom\\x1b[2J\\nsecond line" in out
