@@ -31,7 +31,7 @@ from numerics.search import run_property
 __all__ = [
     "spd_cases", "rational_spd", "modified_kappa", "project_out", "certify_kappa_exceeds",
     "check_condition_number",
-    "ols_instance", "bngd_run", "check_bngd_any_lr", "LR_GRID", "MIN_D", "EXCLUDED_DIMS_REASON",
+    "ols_instance", "bngd_run", "descent_curves", "check_bngd_any_lr", "LR_GRID", "MIN_D", "EXCLUDED_DIMS_REASON",
 ]
 
 Mat = list[list[Fraction]]
@@ -261,6 +261,39 @@ def bngd_run(inst: dict, eps: np.ndarray, eps_a: float, steps: int) -> dict[str,
     return {"w": w, "a": a, "excess_f64": ex, "steps": t}
 
 
+def descent_curves(inst: dict, eps_a: float, steps: int, points: int = 40) -> dict[str, Any]:
+    """Excess loss of BNGD and of GD against the step, at every lr of LR_GRID (units of 2 / lambda_max).
+
+    Same updates as :func:`bngd_run` (BNGD) and w <- w - eps (H w - g) (GD), float64, sampled at
+    ``points`` log-spaced steps up to ``steps``; a GD value that is no longer finite is recorded as None.
+    The record behind the plot of BNGD against GD beyond the step-size limit (Cai et al. 2019, Fig. 1).
+    """
+    h, g, ws = inst["H"], inst["g"], inst["w_star"]
+    units = np.array(LR_GRID)
+    eps = units * 2 / inst["lmax"]
+    w, v = np.tile(inst["w0"], (len(eps), 1)), np.tile(inst["w0"], (len(eps), 1))
+    a = np.full(len(eps), inst["a0"])
+    at = sorted({int(x) for x in np.round(np.logspace(0, np.log10(steps), points))})
+    bn_rows, gd_rows = [], []
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            hw = w @ h
+            nh = np.sqrt(np.einsum("kd,kd->k", w, hw))
+            wg = w @ g
+            grad = -a[:, None] * (g[None, :] / nh[:, None] - (wg / nh**3)[:, None] * hw)
+            a = a - eps_a * (a - wg / nh)
+            w = w - eps[:, None] * grad
+            v = v - eps[:, None] * ((v - ws) @ h)
+            if t in at:
+                bn_rows.append([_bn_excess(h, w[k], a[k], ws) for k in range(len(eps))])
+                e = v - ws
+                gd_rows.append(0.5 * np.einsum("kd,kd->k", e, e @ h))
+    six = lambda x: float(f"{x:.6g}") if np.isfinite(x) and abs(x) < 1e300 else None  # noqa: E731
+    return {"lr_units": list(LR_GRID), "steps": at, "eps_a": eps_a, "d": int(h.shape[0]),
+            "bngd_excess": [[six(r[k]) for r in bn_rows] for k in range(len(eps))],
+            "gd_excess": [[six(r[k]) for r in gd_rows] for k in range(len(eps))]}
+
+
 def _gd_diverges_certified(inst: dict, eps_units: float, dps: int, max_steps: int = 200) -> dict[str, Any]:
     """GD on OLS, w <- w - eps (H w - g), eps = eps_units * 2 / lambda_max, in interval arithmetic.
 
@@ -395,7 +428,9 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
         "eps_a": eps_a, "kappa": kappa, "converged_below": tol("cai.converged_excess"), "dps": ctx.dps,
         "seed": ctx.seed, "min_d": MIN_D, "excluded_dims": EXCLUDED_DIMS_REASON,
         "max_final_excess": mpmath.nstr(worst["excess"], 5), "worst_instance": worst.get("spec"),
-        "gd_divergence_certificates": gd}
+        "gd_divergence_certificates": gd,
+        "descent_curves": {"seed": ctx.seed % 2**16, "kappa": kappa,
+                           **descent_curves(gd_inst, eps_a, ctx.budget(2000, 10000, 20000))}}
     scope = (f"{rep.cases} instances, d in {MIN_D}..{max_d}, ||w0||_H = 1, kappa(H) = {kappa:g}, "
              f"eps in {list(LR_GRID)} x 2/lambda_max, eps_a = {eps_a}, budget {steps} steps, "
              f"excess < {tol('cai.converged_excess'):g} (float64 run, excess at {ctx.dps} digits); "
