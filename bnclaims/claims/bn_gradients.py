@@ -13,6 +13,7 @@ from functools import partial
 
 import sympy as sp
 
+from bnclaims.claims import santurkar_in_networks as sin
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
 from numerics import bn_jacobian as nj
@@ -83,15 +84,18 @@ register(Claim(
 
 register(Claim(
     id="bn.grad_projection_form", catalog="C02",
-    title="Projection form of the BN input gradient (Fact C.1); entries sum to 0; <grad, yhat> = 0 iff eps = 0",
+    title="Projection form of the BN input gradient (Fact C.1); entries sum to 0; <grad, yhat> = 0 iff gamma eps sigma = 0",
     statement=("grad_y Lhat = (gamma/s)(g - <1,g> 1/m - <g,yhat> yhat/m); 1^T grad = 0 for every eps; "
-               "<grad, yhat> = gamma eps <g,yhat>/s^3, zero for every g iff eps = 0."),
+               "<grad, yhat> = gamma eps <g,yhat>/s^3, zero for every g iff gamma eps sigma = 0: for gamma != 0 "
+               "and a batch with sigma > 0, iff eps = 0."),
     latex=r"\nabla_y\hat L=\frac{\gamma}{s}\Big(g-\frac{\langle\mathbf 1,g\rangle}{m}\mathbf 1-\frac{\langle g,\hat y\rangle}{m}\hat y\Big)",
     source=Source("santurkar2018how", "Appendix C, Fact C.1", "eps > 0 version derived here"),
     hypotheses=_HYP, witness=_w((-1, 1), F(1), g="1,0"),
     checks={Level.THEORY: tj.prove_projection_form, Level.NUMERICS: nj.check_projection_form},
     expected=Verdict.PROVED,
-    proof_sketch="Symbolic-m algebra: representer of the directional derivative; <1,yhat> = 0, <yhat,yhat> = m sigma^2/s^2.",
+    proof_sketch=("Symbolic-m algebra: representer of the directional derivative; <1,yhat> = 0, <yhat,yhat> = "
+                  "m sigma^2/s^2. Only if: g = yhat gives <grad, yhat> = gamma eps m sigma^2/s^5, nonzero for "
+                  "gamma != 0, eps > 0, sigma > 0; a constant batch (yhat = 0) or gamma = 0 gives 0 for every g."),
     twin=Twin(change="- <g,yhat> yhat/m -> + <g,yhat> yhat/m (a sign changed)",
               statement="grad_y Lhat = (gamma/s)(g - <1,g> 1/m + <g,yhat> yhat/m)",
               latex=r"\nabla_y\hat L=\frac{\gamma}{s}\Big(g-\frac{\langle\mathbf 1,g\rangle}{m}\mathbf 1+\frac{\langle g,\hat y\rangle}{m}\hat y\Big)",
@@ -144,7 +148,7 @@ register(Claim(
            r"\tfrac1m\langle g,\hat y\rangle^2\Big)"),
     source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "transcriptions T1/T2 and seed 001; primary not seen"),
     hypotheses=_HYP, witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
-    checks={Level.THEORY: ts.prove_thm41, Level.NUMERICS: ns.check_thm41},
+    checks={Level.THEORY: ts.prove_thm41, Level.NUMERICS: ns.check_thm41, Level.SCALE: sin.thm41_check()},
     expected=Verdict.PROVED,
     proof_sketch="||grad||^2 from the symbolic-m algebra; RHS(s^2) - ||grad||^2 = gamma^2 eps <g,yhat>^2/(m s^4) >= 0.",
     twin=Twin(change="last-term coefficient 1/m -> 2/m (a coefficient changed)",
@@ -152,7 +156,7 @@ register(Claim(
                          "(and <= with sigma^2 -> sigma^2 + eps for eps > 0)"),
               latex=r"\|\nabla_y\hat L\|^2=\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-\tfrac2m\langle g,\hat y\rangle^2\Big)",
               checks={Level.THEORY: partial(ts.prove_thm41, last=2 / A.m),
-                      Level.NUMERICS: partial(ns.check_thm41, last_num=2)}),
+                      Level.NUMERICS: partial(ns.check_thm41, last_num=2), Level.SCALE: sin.thm41_check(twin=True)}),
     on_batch=ns.on_batch_thm41,
 ))
 
@@ -177,11 +181,12 @@ register(Claim(
     latex=(r"v^\top\nabla_y^2\hat L\,v=\frac{\gamma^2}{\sigma^2}v^\top Hv-\frac{\gamma}{m\sigma^2}\langle g,\hat y\rangle\|v\|^2"),
     source=Source("santurkar2018how", "Section 4.1, Theorem 4.2", "stated with <=; the second form is not encoded"),
     hypotheses=_HYP0 + ("L twice differentiable at z",), witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
-    checks={Level.THEORY: ts.prove_thm42, Level.NUMERICS: ns.check_thm42},
+    checks={Level.THEORY: ts.prove_thm42, Level.NUMERICS: ns.check_thm42, Level.SCALE: sin.thm42_check()},
     expected=Verdict.PROVED,
     proof_sketch="d^2/dt^2 L(z(y + t v)) = H[z', z'] + <g, z''>; z' = (gamma/sigma) v, <g, z''> = -gamma <g,yhat> ||v||^2/(m sigma^2).",
     twin=Twin(change="- gamma/(m sigma^2) -> + gamma/(m sigma^2) (a sign changed)",
               statement="v^T Hess v = gamma^2/sigma^2 v^T H v + gamma/(m sigma^2) <g,yhat> ||v||^2",
               latex=r"v^\top\nabla_y^2\hat L\,v=\frac{\gamma^2}{\sigma^2}v^\top Hv+\frac{\gamma}{m\sigma^2}\langle g,\hat y\rangle\|v\|^2",
-              checks={Level.THEORY: partial(ts.prove_thm42, sign=1), Level.NUMERICS: partial(ns.check_thm42, sign=1)}),
+              checks={Level.THEORY: partial(ts.prove_thm42, sign=1), Level.NUMERICS: partial(ns.check_thm42, sign=1),
+                      Level.SCALE: sin.thm42_check(twin=True)}),
 ))
