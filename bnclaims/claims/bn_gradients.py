@@ -1,10 +1,11 @@
 """Gradients and Jacobian of one BN unit: Ioffe & Szegedy 2015 §3, Santurkar et al. 2018 Thms 4.1/4.2,
 seed 001 (catalog C01-C05, C17).
 
-Eight claims: the staged backprop formulas (proved), the vanishing second term of dL/dmu
+Nine claims: the staged backprop formulas (proved), the vanishing second term of dL/dmu
 (proved), the projection form of the input gradient (proved), the Jacobian spectrum at
 eps = 0 (proved) and seed 001's "singular values clustered around 1" (refuted), Thm 4.1 with 1/m
-(proved) and with 1/sqrt(m) (refuted), and Thm 4.2's first form as an equality (proved). No torch.
+(proved), with 1/sqrt(m) (refuted) and, for eps > 0, with yhat read as (y - mu)/sigma (refuted, through the
+formula engine), and Thm 4.2's first form as an equality (proved). No torch.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from functools import partial
 import sympy as sp
 
 from bnclaims.claims import santurkar_in_networks as sin
+from bnclaims.formula import FormulaClaim, bn
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
 from numerics import bn_jacobian as nj
@@ -142,10 +144,13 @@ register(Claim(
 register(Claim(
     id="santurkar.thm41_grad_norm", catalog="C04",
     title="Theorem 4.1 (1/m form): identity at eps = 0, inequality with sigma^2 -> sigma^2 + eps",
-    statement=("eps = 0: ||grad_y Lhat||^2 = gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - <g,yhat>^2/m); eps > 0: "
-               "||grad||^2 = gamma^2/s^2 (||g||^2 - <1,g>^2/m - (2-r)/m <g,yhat>^2), r = sigma^2/s^2, hence <= the 1/m form with s^2."),
-    latex=(r"\|\nabla_y\hat L\|^2=\frac{\gamma^2}{\sigma^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-"
-           r"\tfrac1m\langle g,\hat y\rangle^2\Big)"),
+    statement=("yhat is BN's eps-regularized yhat = (y - mu)/s, s = sqrt(sigma^2 + eps). eps = 0: ||grad_y Lhat||^2 = "
+               "gamma^2/sigma^2 (||g||^2 - <1,g>^2/m - <g,yhat>^2/m); eps > 0: ||grad||^2 = gamma^2/s^2 (||g||^2 - "
+               "<1,g>^2/m - (2-r)/m <g,yhat>^2), r = sigma^2/s^2, hence <= the 1/m form with s^2 (false when yhat "
+               "is read as (y - mu)/sigma: santurkar.thm41_sigma_reading)."),
+    latex=(r"\|\nabla_y\hat L\|^2\le\frac{\gamma^2}{s^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-"
+           r"\tfrac1m\langle g,\hat y\rangle^2\Big),\ \ \hat y=\frac{y-\mu\mathbf 1}{s},\ s^2=\sigma^2+\varepsilon"
+           r"\ \ (=\text{ at }\varepsilon=0)"),
     source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "transcriptions T1/T2 and seed 001; primary not seen"),
     hypotheses=_HYP, witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
     checks={Level.THEORY: ts.prove_thm41, Level.NUMERICS: ns.check_thm41, Level.SCALE: sin.thm41_check()},
@@ -158,6 +163,26 @@ register(Claim(
               checks={Level.THEORY: partial(ts.prove_thm41, last=2 / A.m),
                       Level.NUMERICS: partial(ns.check_thm41, last_num=2), Level.SCALE: sin.thm41_check(twin=True)}),
     on_batch=ns.on_batch_thm41,
+))
+
+# Theorem 4.1 for eps > 0 with yhat read as (y - mu)/sigma (sigma^2 + eps only in the prefactor): stated as a
+# relation of the formula engine (bnclaims.formula), which adjudicates it at both levels.
+_SIGMA_READING = FormulaClaim(
+    "||grad_y Lhat||^2 <= gamma^2/s^2 (||g||^2 - <1,g>^2/m - <g,(y - mu)/sigma>^2/m) for eps > 0",
+    sp.Le(bn.norm2(bn.grad), bn.gamma**2 / bn.s**2 * (bn.norm2(bn.g) - bn.sum(bn.g) ** 2 / bn.m
+                                                         - (bn.dot(bn.g, bn.yhat) * bn.s / bn.sigma) ** 2 / bn.m)),
+    [sp.Gt(bn.eps, 0), sp.Gt(bn.sigma2, 0)])
+register(_SIGMA_READING.claim(
+    id="santurkar.thm41_sigma_reading", catalog="C04", source=Source("santurkar2018how", "Section 4.1, Theorem 4.1",
+                                                                     "the reading with yhat = (y - mu)/sigma"),
+    expected=Verdict.REFUTED, witness={"y": [-1, 1], "eps": 1},
+    title="Theorem 4.1 for eps > 0 with yhat = (y - mu)/sigma and sigma^2 + eps in the prefactor",
+    statement=("For eps > 0, with yhat read as (y - mu)/sigma (not BN's (y - mu)/s) and s^2 = sigma^2 + eps in the "
+               "prefactor: ||grad_y Lhat||^2 <= gamma^2/s^2 (||g||^2 - <1,g>^2/m - <g,yhat>^2/m)."),
+    latex=(r"\|\nabla_y\hat L\|^2\le\frac{\gamma^2}{\sigma^2+\varepsilon}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g"
+           r"\rangle^2-\tfrac1m\big\langle g,\tfrac{y-\mu\mathbf 1}{\sigma}\big\rangle^2\Big),\ \varepsilon>0"),
+    notes=("The exact value has (2 - r)/m <g,yhat>^2 with BN's yhat, r = sigma^2/s^2; this reading needs (1/r)/m, and "
+           "2 - r < 1/r for every r < 1 (eps > 0), so it fails whenever <g,yhat> != 0."),
 ))
 
 register(Claim(
