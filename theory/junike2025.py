@@ -178,7 +178,7 @@ def refute_lemma45_exact(ctx: Context) -> Outcome:
     verdict = Verdict.REFUTED if (hyp_ok and violated_all) else Verdict.INCONCLUSIVE
     L = sp.latex
     steps = [
-        ("Data (catalog C08, reconstructed): single neuron, identity activation, no bias, squared loss.",
+        ("Data (reconstructed): single neuron, identity activation, no bias, squared loss.",
          r"X=" + L(X) + r",\quad y=" + L(y)),
         ("Standard optimum from $\\nabla L=0$; the Hessian $X^\\top X$ is positive definite.",
          r"W^*=" + L(Wstar) + r",\quad L(W^*)=" + L(Lstar) + r",\quad \nabla^2L=" + L(H)),
@@ -200,7 +200,7 @@ def refute_lemma45_exact(ctx: Context) -> Outcome:
                 "fixed_min_loss": str(fixed["min"]), "trainable_opt_set": "{t u*: t != 0}",
                 "trainable_gamma": str(gam), "trainable_beta": str(bet), "trainable_min_loss": str(zero_loss),
                 "grad_fixed_at_W_star": [str(g) for g in grad_at_Wstar], "cases": rows,
-                "source_of_numbers": "reconstructed example (catalog C08), derived here in sympy",
+                "source_of_numbers": "reconstructed example, derived here in sympy",
                 # every comparison above is between exact sympy numbers (rationals and radicals)
                 **({"exact": True} if verdict is Verdict.REFUTED else {})}
     return Outcome(verdict=verdict, evidence=evidence, steps=steps, exprs=exprs,

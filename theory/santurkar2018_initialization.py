@@ -144,7 +144,7 @@ def refute_minima_are_critical(ctx: Context) -> Outcome:
                              "gradient_float": [f"{float(c):.4f}" for c in grad],
                              **({"exact": True} if verdict is Verdict.REFUTED and any(map(exact_nonzero, grad))
                                 else {})},
-                   scope="exact sympy, catalog C08 data (m = 3, d = 2, eps = 0)")
+                   scope="exact sympy, the reconstructed single-neuron data (m = 3, d = 2, eps = 0)")
 
 
 # --------------------------------------------------------------------------- Lemma 4.5

@@ -52,7 +52,7 @@ register(Claim(
                "dL/dsigma^2 2(y_i - mu)/m + dL/dmu / m equals J^T g; dL/dgamma = sum g_i yhat_i, dL/dbeta = sum g_i."),
     latex=(r"\frac{\partial L}{\partial y_i}=\frac{\partial L}{\partial\hat y_i}\frac1s+\frac{\partial L}{\partial\sigma^2}"
            r"\frac{2(y_i-\mu)}m+\frac{\partial L}{\partial\mu}\frac1m=(J^\top g)_i"),
-    source=Source("ioffe2015batch", "Section 3, back-propagation equations", "as restated in seed 001 (wiki2025bn)"),
+    source=Source("ioffe2015batch", "Section 3, back-propagation equations", "as restated in the encyclopedia article (wiki2025bn)"),
     hypotheses=_HYP, witness=_w((0, 1, 3), F(1, 10**5), g="1,0,0"),
     checks={Level.THEORY: ti.prove_backprop, Level.NUMERICS: ni.check_backprop},
     expected=Verdict.PROVED,
@@ -68,7 +68,7 @@ register(Claim(
 
 register(Claim(
     id="bn.dmu_second_term_vanishes", catalog="C03",
-    title="Seed 001: the dL/dsigma^2 term inside dL/dmu is identically zero",
+    title="Encyclopedia article: the dL/dsigma^2 term inside dL/dmu is identically zero",
     statement="dL/dsigma^2 * (1/m) sum_i -2 (y_i - mu) = 0 for every batch and every eps.",
     latex=r"\frac{\partial L}{\partial\sigma^2}\cdot\frac1m\sum_i-2(y_i-\mu)=0",
     source=Source("wiki2025bn", "Backpropagation ('the second term in dL/dmu evaluates to zero')",
@@ -112,7 +112,7 @@ register(Claim(
     statement=("At eps = 0, dz/dy = (gamma/sigma) P with P the orthogonal projector onto span{1, yhat}^perp; it is "
                "symmetric with singular values |gamma|/sigma (multiplicity m - 2) and 0 (multiplicity 2)."),
     latex=r"\frac{\partial z}{\partial y}=\frac{\gamma}{\sigma}P,\quad \operatorname{sv}=\Big(\tfrac{|\gamma|}{\sigma}\Big)^{\times(m-2)},0^{\times2}",
-    source=Source("santurkar2018how", "Appendix C (Fact C.1 as a Jacobian)", "catalog C17"),
+    source=Source("santurkar2018how", "Appendix C (Fact C.1 as a Jacobian)"),
     hypotheses=_HYP0, witness=_w((-1, -1, 1, 1), F(0), gamma="3/2"),
     checks={Level.THEORY: tj.prove_spectrum, Level.NUMERICS: nj.check_spectrum},
     expected=Verdict.PROVED,
@@ -127,7 +127,7 @@ register(Claim(
 
 register(Claim(
     id="bn.jacobian_near_identity_seed", catalog="C17",
-    title="Seed 001: the BN Jacobian has singular values clustered around 1",
+    title="Encyclopedia article: the BN Jacobian has singular values clustered around 1",
     statement=("Read charitably: every nonzero singular value of dz/dy lies in [1/2, 2] (the structural zeros "
                "from mean and scale invariance are ignored)."),
     latex=r"\sigma_k\Big(\frac{\partial z}{\partial y}\Big)\ne0\ \Rightarrow\ \sigma_k\in[\tfrac12,2]",
@@ -151,7 +151,7 @@ register(Claim(
     latex=(r"\|\nabla_y\hat L\|^2\le\frac{\gamma^2}{s^2}\Big(\|g\|^2-\tfrac1m\langle\mathbf 1,g\rangle^2-"
            r"\tfrac1m\langle g,\hat y\rangle^2\Big),\ \ \hat y=\frac{y-\mu\mathbf 1}{s},\ s^2=\sigma^2+\varepsilon"
            r"\ \ (=\text{ at }\varepsilon=0)"),
-    source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "transcriptions T1/T2 and seed 001; primary not seen"),
+    source=Source("santurkar2018how", "Section 4.1, Theorem 4.1", "secondary transcriptions and the encyclopedia article; primary not seen"),
     hypotheses=_HYP, witness=_w((-3, -1, 1, 3), F(0), g="1,0,0,0"),
     checks={Level.THEORY: ts.prove_thm41, Level.NUMERICS: ns.check_thm41, Level.SCALE: sin.thm41_check()},
     expected=Verdict.PROVED,

@@ -51,7 +51,7 @@ register(Claim(
               latex=r"\mathbb E[\sigma_B^2]=\sigma^2",
               checks={_T: partial(tst.prove_unbiased_population_variance, formula=tst.twin_unbiased_formula),
                       _N: partial(nst.check_unbiased_population_variance, coeff=nst.twin_unbiased_coeff)}),
-    notes="Seed 001's 'neglecting the typically small variance of the batch' is confused: the correction is exact.",
+    notes="The encyclopedia article's 'neglecting the typically small variance of the batch' is confused: the correction is exact.",
 ))
 
 register(Claim(

@@ -57,7 +57,7 @@ register(Claim(
                "kappa* = lambda_max(H*) / lambda_min^+(H*) <= kappa(H)."),
     latex=r"H^*=H-\frac{Huu^\top H}{u^\top Hu},\quad \kappa^*=\frac{\lambda_{\max}(H^*)}{\lambda^+_{\min}(H^*)}\le\kappa(H)",
     source=Source("cai2019quantitative", "effective condition number (Sec. 3)",
-                  "definition of H* reconstructed in the catalog"),
+                  "definition of H* reconstructed here"),
     hypotheses=("H symmetric positive definite", "u != 0"),
     witness=Witness(data=_KAPPA_WITNESS, check=_kappa_witness),
     checks={Level.THEORY: thy.prove_condition_number_bound, Level.NUMERICS: num.check_condition_number},

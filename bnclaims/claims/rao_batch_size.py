@@ -124,7 +124,7 @@ register(Claim(
     latex=(r"\mathrm{acc}_{\mathrm{run}}-\mathrm{acc}_{\mathrm{batch}}(B=4)\ge0.05,\quad"
            r"|\mathrm{acc}_{\mathrm{run}}-\mathrm{acc}_{\mathrm{batch}}(B=360)|\le0.02"),
     source=Source("rao2020batchnorm", "Fig. 5, Table 3 (Batch-Train), Sec. 8",
-                  "also blog 002, shortcomings (ii) and (v); catalog E8"),
+                  "also blog 002, shortcomings (ii) and (v)"),
     hypotheses=("BN net trained with batch statistics and running averages (momentum 0.1)",
                 "test batches are random (shuffled) subsets of the test set",
                 "batch statistics at test time are used without writing the running statistics"),

@@ -113,7 +113,7 @@ register(Claim(
     latex=(r"\langle W_0,W^*\rangle>0\ \Rightarrow\ \|W_0-\hat W^*\|^2\le\|W_0-W^*\|^2"
            r"-\frac{(\|W^*\|^2-\langle W^*,W_0\rangle)^2}{\|W^*\|^2}"),
     source=Source("santurkar2018how", "Section 4.2, Lemma 4.5",
-                  "refuted by junike2025batch (single neuron); the example here is the catalog's reconstruction"),
+                  "refuted by junike2025batch (single neuron); the example here is a reconstruction"),
     hypotheses=("single neuron, identity activation, no bias, squared loss", "BN over the whole data set, eps = 0",
                 "X and the centered X have full column rank", "<W0, W*> > 0",
                 "LHS: squared distance from W0 to the BN optimum set (fixed gamma=1, beta=0: open ray; "

@@ -19,7 +19,7 @@ __all__: list[str] = []
 
 _T, _N = Level.THEORY, Level.NUMERICS
 _SEED = Source("wiki2025bn", "Parameter Decoupling")
-_ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also seed 001")
+_ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also the encyclopedia article (wiki2025bn)")
 
 
 def _batch(data: dict) -> list[Fraction]:
@@ -101,7 +101,7 @@ register(Claim(
 ))
 
 register(Claim(
-    id="scale.decoupling_formula_seed", catalog="C11", title="Seed 001's decoupling formula, taken literally",
+    id="scale.decoupling_formula_seed", catalog="C11", title="The encyclopedia article's decoupling formula, taken literally",
     statement="BN(Wx) ~ gamma Wx/||Wx|| + beta (norm over the batch, no centering, no sqrt(m)).",
     latex=r"\mathrm{BN}(Wx)\approx\gamma\frac{Wx}{\|Wx\|}+\beta",
     source=_SEED, hypotheses=("eps = 0", "Xw not constant"), witness=_W,
@@ -116,7 +116,7 @@ register(Claim(
     id="scale.decoupling_formula_exact", catalog="C11", title="Exact decoupling formula (centred, sqrt(m))",
     statement="BN_0(Xw) = gamma sqrt(m) CXw/||CXw|| + beta with C = I - 11^T/m.",
     latex=r"\mathrm{BN}_0(Xw)=\gamma\sqrt m\,\frac{CXw}{\|CXw\|}+\beta,\ C=I-\tfrac1m\mathbf 1\mathbf 1^\top",
-    source=Source("kohler2019exponential", "Sec. 3, length-direction decoupling", "batch form; seed 001 corrected"),
+    source=Source("kohler2019exponential", "Sec. 3, length-direction decoupling", "batch form; the encyclopedia article's version corrected"),
     hypotheses=("eps = 0", "Xw not constant"), witness=_W,
     checks={_T: tsc.check_decoupling, _N: nsc.check_decoupling}, expected=Verdict.PROVED,
     proof_sketch="||Cy||^2 = m sigma^2.",

@@ -173,7 +173,7 @@ def _flat_designs() -> dict:
 
 FLAT = ScaleExperiment(
     name="BN vs no normalization, ReLU and tanh, B = 64", function=PROFILE, designs=_flat_designs(),
-    description="the seed's 'gradient flow stabilization' read as a flat profile, with the literal reading beside",
+    description="the encyclopedia article's 'gradient flow stabilization' read as a flat profile, with the literal reading beside",
     plot=_profile_plot("Does BN keep the gradient profile flat? (B = 64)", {}))
 
 
