@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -28,7 +29,8 @@ examples:
   bnclaims verify --level theory --level numerics --json out.json
   bnclaims check claims_mine.py --preset quick      # your own claims (see docs/your_own_claims.md)
   bnclaims latex --out tex/        # write one .tex per claim plus bnclaims.tex
-  bnclaims latex --check           # exit 1 if the committed golden LaTeX would change
+  bnclaims latex --check           # exit 1 if the committed golden LaTeX would change (prints the diff)
+  bnclaims latex --pdf --from ledger.json   # tex/bnclaims.pdf with the verdicts of a ledger
   bnclaims verify --level scale --plots plots/ --cache .bnclaims-cache   # network claims
   bnclaims verify --level scale --preset gpu --device cuda --json gpu.json
   bnclaims rate --activation tanh --batch 32
@@ -51,7 +53,45 @@ def _write_json(path: str, payload: object) -> None:
     p = Path(path)
     if p.parent and not p.parent.exists():
         raise BadInput(f"cannot write {path}: directory {p.parent} does not exist")
-    p.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    try:
+        p.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def check_writable(path: str, what: str = "--json") -> None:
+    """Refuse an output file that cannot be written, before any work: its directory is missing, it is
+    a directory, or opening it for writing fails (a read-only place, /proc, ...). A file created by
+    the probe is removed again."""
+    p = Path(path)
+    if p.is_dir():
+        raise BadInput(f"cannot write {what} {path}: it is a directory")
+    if not p.parent.is_dir():
+        raise BadInput(f"cannot write {what} {path}: directory {p.parent} does not exist")
+    existed = p.exists()
+    try:
+        with open(p, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise BadInput(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    if not existed:
+        p.unlink(missing_ok=True)
+
+
+def check_writable_dir(path: str | Path, what: str) -> None:
+    """Refuse an output directory that cannot be created or written, before any work."""
+    import tempfile
+
+    d = Path(path)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=d, prefix=".write-probe-")
+    except OSError as exc:
+        raise BadInput(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    import os
+
+    os.close(fd)
+    os.unlink(probe)
 
 
 # -- list / show ---------------------------------------------------------------------------
@@ -59,9 +99,13 @@ def _write_json(path: str, payload: object) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     from bnclaims.registry import all_claims
 
+    if args.json:
+        check_writable(args.json)
     claims = all_claims()
     if args.json:
-        _write_json(args.json, [c.summary() for c in claims])
+        from bnclaims.schema import claims_document
+
+        _write_json(args.json, claims_document(claims))
     width = max(len(c.id) for c in claims)
     for c in claims:
         exp = ",".join(f"{lv.value}:{(c.expected_at(lv).value if c.expected_at(lv) else 'empirical')}"
@@ -129,10 +173,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 # -- verify --------------------------------------------------------------------------------
 
-def _batch_records(claims, args, ctx):
-    """Evaluate ``on_batch`` of the selected claims on the user's data."""
-    from numerics.inputs import parse_number, parse_vector, validate_batch
-    from bnclaims.runner import run_one
+def _batch_inputs(args) -> tuple:
+    """The user's ``--batch``, ``--eps``, ``--gamma``, ``--upstream`` as exact rationals, validated
+    (:mod:`numerics.inputs`: bounded exponents and magnitudes, at most ``MAX_BATCH`` values)."""
+    from numerics.inputs import MAX_BATCH, parse_number, parse_vector, validate_batch
 
     y, eps = validate_batch(args.batch, args.eps)
     gamma = parse_number(args.gamma, "gamma")
@@ -140,22 +184,26 @@ def _batch_records(claims, args, ctx):
         raise BadInput("gamma must be nonzero")
     g = None
     if args.upstream is not None:
-        g = parse_vector(args.upstream, "upstream")
+        g = parse_vector(args.upstream, "upstream", max_size=MAX_BATCH)
         if len(g) != len(y):
             raise BadInput(f"upstream has {len(g)} entries but the batch has {len(y)}")
+    return y, eps, gamma, g
+
+
+def _batch_records(claims, inputs: tuple, ctx):
+    """Evaluate ``on_batch`` of the selected claims on the user's data (from :func:`_batch_inputs`)."""
+    from numerics.inputs import conditioning_digits
+    from bnclaims.runner import run_one
+
+    y, eps, gamma, g = inputs
     usable = [c for c in claims if c.on_batch is not None]
     if not usable:
         raise BadInput("none of the selected claims takes a user batch; "
                        "see 'bnclaims list --json' (accepts_user_batch)")
     # Precision follows the conditioning of the user's batch: a mean of 1e40 over a spread of 1
-    # costs 40 digits in the centring and again in its derivative.
-    import math
-
-    mu = sum(y) / len(y)
-    sigma2 = sum((v - mu) ** 2 for v in y) / len(y) + eps
-    kappa = 1 + max(abs(v) for v in y) / math.sqrt(sigma2)
-    digits = 2 * math.ceil(math.log10(kappa)) if math.isfinite(kappa) else 0
-    ctx.dps = max(ctx.dps, ctx.dps + digits)
+    # costs 40 digits in the centring and again in its derivative (computed exactly: no float
+    # holds a value of the batch, so 1e308 or 1e-300 cannot overflow).
+    ctx.dps = ctx.dps + conditioning_digits(y, eps)
     records = []
     for c in usable:  # run_one downgrades an uncertified refutation (runner.certified_only)
         check = lambda ctx, c=c: c.on_batch(y, eps, gamma, g, ctx)
@@ -172,10 +220,11 @@ def _certified_only(outcome, level=Level.NUMERICS):
     return certified_only(outcome, level)
 
 
-def _report(records, ctx, json_path: str | None, extra_env: dict | None = None, *, printed: bool = False) -> int:
+def _report(records, ctx, json_path: str | None, extra_env: dict | None = None, *, printed: bool = False,
+            claims=()) -> int:
     """Print one line per record (unless ``printed`` live already) and the summary; write the JSON
     ledger; the exit code (0 or 1)."""
-    from bnclaims.live import result_line
+    from bnclaims.live import printable, result_line
 
     if not records:
         raise BadInput("nothing to run: the selected claims have no check at the selected levels")
@@ -187,21 +236,20 @@ def _report(records, ctx, json_path: str | None, extra_env: dict | None = None, 
         print(f"DIFF {r.id} [{r.level}]: {r.verdict}, expected {r.expected or 'empirical'}")
         for key in ("error", "vacuous", "downgraded"):
             if key in r.evidence:
-                print(f"     {key}: {r.evidence[key]}")
+                print(f"     {key}: {printable(r.evidence[key])}")
     total = sum(r.seconds for r in records)
     print(f"{len(records)} checks, {len(records) - len(bad)} as expected, {len(bad)} differ; "
           f"{total:.1f}s of checks; seed {ctx.seed}, preset {ctx.preset}, {ctx.dps} digits")
     if json_path:
-        _write_ledger(json_path, records, ctx, extra_env)
+        _write_ledger(json_path, records, ctx, extra_env, claims=claims)
     return 1 if bad else 0
 
 
-def _write_ledger(json_path: str, records, ctx, extra_env: dict | None = None, *,
+def _write_ledger(json_path: str, records, ctx, extra_env: dict | None = None, *, claims=(),
                   interrupted: str | None = None) -> None:
-    from bnclaims.runner import ledger
+    from bnclaims.schema import ledger_document
 
-    doc = ledger(records, ctx)
-    doc["environment"].update(extra_env or {})
+    doc = ledger_document(records, ctx, claims=claims, environment=extra_env)
     if interrupted is not None:
         doc["interrupted"] = interrupted
     _write_json(json_path, doc)
@@ -224,28 +272,29 @@ def _run_live(claims, levels, ctx, args, extra_env: dict | None = None) -> int:
     except BaseException as exc:
         if args.json and records and not isinstance(exc, BadInput):
             why = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-            _write_ledger(args.json, records, ctx, extra_env, interrupted=f"{why}; {len(records)} of "
+            _write_ledger(args.json, records, ctx, extra_env, claims=claims, interrupted=f"{why}; {len(records)} of "
                           f"{len(jobs)} checks finished")
             print(f"bnclaims: wrote the {len(records)} finished checks to {args.json}", file=sys.stderr)
         raise
     finally:
         ctx.close()
-    return _report(records, ctx, args.json, extra_env, printed=True)
+    return _report(records, ctx, args.json, extra_env, printed=True, claims=claims)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from bnclaims.registry import select
 
+    inputs = _batch_inputs(args) if args.batch is not None else None  # the user's numbers before anything runs
     claims = select(args.targets)
     levels = [Level(v) for v in (args.level or [lv.value for lv in Level])]
     ctx = _run_context(args, levels, needs_scale=args.batch is None)
-    if args.batch is not None:
-        records = _batch_records(claims, args, ctx)
+    if inputs is not None:
+        records = _batch_records(claims, inputs, ctx)
     else:
         if args.eps is not None or args.upstream is not None:
             raise BadInput("--eps/--gamma/--upstream only apply together with --batch")
         return _run_live(claims, levels, ctx, args)
-    return _report(records, ctx, args.json)
+    return _report(records, ctx, args.json, claims=claims)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -266,9 +315,7 @@ def _default_jobs() -> int:
 
 
 def _check_writable_parent(path: str) -> None:
-    parent = Path(path).parent
-    if not parent.is_dir():
-        raise BadInput(f"cannot write {path}: directory {parent} does not exist")
+    check_writable(path)
 
 
 def _validate_device(device: str) -> None:
@@ -305,7 +352,11 @@ def cmd_rate(args: argparse.Namespace) -> int:
         raise BadInput(f"--dps must be between 15 and 1000, got {args.dps}")
     if args.json:
         _check_writable_parent(args.json)
-    result = activation_rate(args.activation, batch=args.batch, dps=args.dps)
+    try:
+        result = activation_rate(args.activation, batch=args.batch, dps=args.dps)
+    except (OverflowError, MemoryError, ZeroDivisionError) as exc:
+        raise BadInput(f"cannot compute the rate of {args.activation!r}: the integrals against N(0, 1) overflow "
+                       f"({type(exc).__name__}); the activation grows too fast") from None
     if args.json:
         _write_json(args.json, result)
     for key, value in result.items():
@@ -318,15 +369,38 @@ def cmd_rate(args: argparse.Namespace) -> int:
 def cmd_latex(args: argparse.Namespace) -> int:
     from bnclaims import latex
 
+    if (args.check or args.update) and args.ledger:
+        raise BadInput("--from applies to --out/--pdf only: the golden files state the expected verdicts")
     if args.check:
         report = latex.check_golden()
+        sys.stdout.write(report.diff())
         print(report.summary())
         return 0 if report.ok else 1
+    if args.update:
+        changes = latex.update_golden()
+        print("\n".join(changes) if changes else "golden LaTeX already up to date")
+        return 0
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} exists and is not a directory")
-    written = latex.write(out)
+    exe = latex.find_pdflatex() if args.pdf else None
+    check_writable_dir(out, "--out")  # before the minute of generation
+    ledger = None
+    if args.ledger:
+        from bnclaims.schema import read_ledger
+
+        ledger = read_ledger(args.ledger)
+    written = latex.write(out, ledger, Path(args.ledger).name if args.ledger else "")
     print(f"wrote {len(written)} files to {out}/")
+    if exe is None:
+        return 0
+    build = latex.build_pdf(out, exe)
+    if not build.ok:
+        print(f"pdflatex failed: {build.errors[0] if build.errors else 'no PDF written'} (see {build.log})")
+        return 1
+    print(f"wrote {build.pdf}: {build.pages} pages, {build.runs} pdflatex runs, {build.seconds:.1f}s")
+    if build.overfull:
+        print(f"warning: {len(build.overfull)} overfull boxes (see {build.log}): {build.overfull[0]}")
     return 0
 
 
@@ -346,7 +420,7 @@ def _add_run_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("--seed", type=int, default=20251122, help="seed for every random choice")
     q.add_argument("--preset", choices=["quick", "default", "thorough", "gpu"], default="default",
                    help="sample budgets and sizes (default: CPU-sized, a few minutes)")
-    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (>= 50)")
+    q.add_argument("--dps", type=int, default=60, help="mpmath digits for numerics (50 to 1000)")
     q.add_argument("--device", default="cpu", help="torch device for the scale level")
     q.add_argument("--json", metavar="PATH", help="write the ledger as JSON")
     q.add_argument("--no-twins", action="store_true", help="skip the false twins")
@@ -365,6 +439,13 @@ def _run_context(args: argparse.Namespace, levels: list[Level], needs_scale: boo
 
     if args.json:
         _check_writable_parent(args.json)
+    if not 0 <= args.seed < 2**63:
+        raise BadInput(f"--seed must be a whole number from 0 to 2^63 - 1, got {args.seed}")
+    if args.jobs < 1:
+        raise BadInput(f"--jobs must be at least 1, got {args.jobs}")
+    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", args.device):
+        raise BadInput(f"--device {args.device!r} is not a torch device the scale level runs on "
+                       "(cpu, cuda, cuda:0, ...)")
     if Level.SCALE in levels and needs_scale:
         _validate_scale_options(args)
     return Context(seed=args.seed, preset=args.preset, dps=args.dps, device=args.device, jobs=args.jobs,
@@ -373,6 +454,7 @@ def _run_context(args: argparse.Namespace, levels: list[Level], needs_scale: boo
 
 def build_parser() -> argparse.ArgumentParser:
     from bnclaims.conform_cli import add_parser as add_conform_parser
+    from bnclaims.report.command import add_parser as add_report_parser
 
     p = _Parser(prog="bnclaims", description="Verify published claims about Batch Normalization: "
                 "each claim has a source, checks at the theory (sympy), numerics (mpmath + "
@@ -396,10 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "the claims that accept user data on that batch instead.")
     q.add_argument("targets", nargs="*", metavar="ID|FAMILY")
     _add_run_options(q)
-    q.add_argument("--batch", metavar="Y1,Y2,...", help="evaluate on this batch (one BN unit)")
+    q.add_argument("--batch", metavar="Y1,Y2,...",
+                   help="evaluate on this batch (one BN unit): 2 to 64 values, each 0 or between 1e-1000 and "
+                   "1e+1000 in magnitude, an exponent of at most 2000, at most 1000 characters; a batch whose "
+                   "max|y|/sqrt(sigma^2 + eps) exceeds about 1e200 is refused")
     q.add_argument("--eps", metavar="E", default=None, help="eps for --batch (default 0)")
     q.add_argument("--gamma", metavar="G", default="1", help="gamma for --batch (default 1)")
-    q.add_argument("--upstream", metavar="G1,G2,...", help="upstream gradient dL/dz for --batch")
+    q.add_argument("--upstream", metavar="G1,G2,...",
+                   help="upstream gradient dL/dz for --batch (default: the first unit vector e_k outside "
+                   "span{1, yhat} with y_k != mean)")
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("check", help="run the claims of your own file (FILE.py or MODULE) like verify",
@@ -432,11 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_rate)
 
     add_conform_parser(sub)
+    add_report_parser(sub)
 
-    q = sub.add_parser("latex", help="regenerate the LaTeX derivations (or check them)")
+    q = sub.add_parser("latex", help="write the LaTeX derivations and their PDF (or check the golden files)")
     q.add_argument("--out", default="tex", metavar="DIR", help="output directory (default: tex)")
-    q.add_argument("--check", action="store_true",
-                   help="compare with the committed golden files; exit 1 on drift")
+    what = q.add_mutually_exclusive_group()
+    what.add_argument("--pdf", action="store_true", help="also build DIR/bnclaims.pdf with pdflatex")
+    what.add_argument("--check", action="store_true",
+                      help="diff the committed golden files against a fresh generation; exit 1 on drift")
+    what.add_argument("--update", action="store_true",
+                      help="rewrite the committed golden files and list what changed")
+    q.add_argument("--from", dest="ledger", metavar="LEDGER.json",
+                   help="verdict table from this ledger (bnclaims verify --json) instead of the expected verdicts")
     q.set_defaults(func=cmd_latex)
 
     q = sub.add_parser("bench", help="benchmarks: 'bnclaims bench curvature --help'",
@@ -473,14 +567,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["bench", "curvature", "--", *argv[2:]] if len(argv) > 2 and argv[2] != "--" else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.func is not cmd_rate and getattr(args, "dps", 60) < 50:
-        parser.error(f"--dps must be at least 50, got {args.dps}")
+    if args.func is not cmd_rate and not 50 <= getattr(args, "dps", 60) <= 1000:
+        parser.error(f"--dps must be at least 50 and at most 1000, got {args.dps}")
     if args.func is cmd_verify and args.batch is not None and args.eps is None:
         args.eps = "0"
+    from bnclaims.schema.contract import invocation
+
     try:
-        return args.func(args)
+        with invocation(["bnclaims", *argv]):
+            return args.func(args)
     except BadInput as exc:
-        print(f"bnclaims: error: {exc}", file=sys.stderr)
+        from bnclaims.live import printable
+
+        print(f"bnclaims: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bnclaims: interrupted", file=sys.stderr)

@@ -71,9 +71,9 @@ def cmd_conform(args: argparse.Namespace) -> int:
     Raises :class:`bnclaims.BadInput` (exit 2 in ``bnclaims.cli.main``) for bad input.
     """
     if args.json:
-        parent = Path(args.json).parent
-        if not parent.is_dir():
-            raise BadInput(f"cannot write {args.json}: directory {parent} does not exist")
+        from bnclaims.cli import check_writable
+
+        check_writable(args.json)
     from conformance.user_bn import conform
 
     report = conform(args.spec, dtypes=tuple(args.dtype or DTYPE_CHOICES), seed=args.seed, preset=args.preset,

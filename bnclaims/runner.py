@@ -26,7 +26,7 @@ import platform
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Iterable
 
@@ -269,6 +269,9 @@ def environment(ctx: Context) -> dict[str, Any]:
     }
 
 
-def ledger(records: list[Record], ctx: Context) -> dict[str, Any]:
-    """The ``--json`` document: environment and one record per (claim, level)."""
-    return {"environment": environment(ctx), "results": [asdict(r) for r in records]}
+def ledger(records: list[Record], ctx: Context, *, claims: Iterable[Claim] = ()) -> dict[str, Any]:
+    """The ``--json`` document (:func:`bnclaims.schema.ledger_document`): envelope, environment, summary,
+    the claims and one record per (claim, level)."""
+    from bnclaims.schema import ledger_document
+
+    return ledger_document(records, ctx, claims=claims)

@@ -26,7 +26,7 @@ from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
 from numerics import bn_mp, intervals, search, strategies
-from numerics.inputs import to_mp
+from numerics.inputs import default_upstream, to_mp
 
 __all__ = ["Jet", "JetContext", "jet_bn", "def_grad", "def_jacobian", "work_dps", "projection_grad",
            "reference_grad", "grad_err", "property_check", "user_check", "check_projection_form",
@@ -225,9 +225,9 @@ def property_check(ctx: Context, *, name: str, error: Callable[[strategies.BNCas
 
 
 def user_fr(y, eps, gamma, g) -> tuple:
-    """User data as exact rationals; ``g`` defaults to ``e_1``."""
+    """User data as exact rationals; ``g`` defaults to :func:`numerics.inputs.default_upstream`."""
     yy = [Fraction(v) for v in y]
-    gg = [Fraction(v) for v in (g if g is not None else [1] + [0] * (len(y) - 1))]
+    gg = [Fraction(v) for v in g] if g is not None else default_upstream(yy)
     return yy, gg, Fraction(gamma), Fraction(eps)
 
 
@@ -334,8 +334,11 @@ def _spectrum_cert(sigma_power: int) -> Callable[[list, int], intervals.Certific
     return cert
 
 
-def _spectrum_err(sv: list, cl: list):
-    den = max(max(abs(v) for v in cl), max(sv))
+def _spectrum_err(sv: list, cl: list, scale=0):
+    """Largest singular-value error relative to the largest value, or to ``scale`` (the natural size
+    |gamma|/sigma of the Jacobian) when that is larger: at m = 2 every singular value is 0 and the
+    computed ones are rounding noise of size 10^-dps |gamma|/sigma."""
+    den = max(max(abs(v) for v in cl), max(sv), scale)
     return max(abs(a - b) for a, b in zip(sv, cl)) / (den if den != 0 else 1)
 
 
@@ -345,7 +348,7 @@ def check_spectrum(ctx: Context, sigma_power: int = 1) -> Outcome:
         y, g, ga, e = _mp_case(c)
         sig = mpmath.sqrt(bn_mp.batch_stats(mpmath.mp, y)[1])
         cl = [mpmath.mpf(0)] * 2 + [abs(ga) / sig**sigma_power] * (c.m - 2)
-        return _spectrum_err(_svals(_jacobian(y, ga, e, mpmath.mp.dps)), cl)
+        return _spectrum_err(_svals(_jacobian(y, ga, e, mpmath.mp.dps)), cl, abs(ga) / sig)
 
     cert = _spectrum_cert(sigma_power)
     return property_check(ctx, name="Jacobian singular values", eps_values=(Fraction(0),), max_m=(6, 10), n=(6, 20),
@@ -361,7 +364,7 @@ def on_batch_spectrum(y, eps, gamma, g, ctx: Context) -> Outcome:
         cols = def_jacobian(mpmath.mp, yy, ga, e)
         sv = _svals(mpmath.matrix(cols).T)
         sig = mpmath.sqrt(bn_mp.batch_stats(mpmath.mp, yy)[1])
-        return _spectrum_err(sv, [mpmath.mpf(0)] * 2 + [abs(ga) / sig] * (len(yy) - 2)), {
+        return _spectrum_err(sv, [mpmath.mpf(0)] * 2 + [abs(ga) / sig] * (len(yy) - 2), abs(ga) / sig), {
             "singular_values": [mpmath.nstr(v, 15) for v in sv]}
     return user_check(y, eps, gamma, g, ctx, error=error, certify=_spectrum_cert(1))
 

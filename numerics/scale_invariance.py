@@ -24,6 +24,7 @@ from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol
 from bnclaims.verdicts import Outcome, Verdict
 from numerics.bn_mp import bn_forward, vec_rel_err
+from numerics.inputs import default_upstream
 from numerics.intervals import certify_nonzero
 from numerics.search import run_property, shrink
 from numerics.strategies import BNCase, bn_cases
@@ -304,7 +305,7 @@ def _user_case(y, eps, gamma, g, a: Fraction, need_eps0: bool, claim: str) -> Sc
     eps = Fraction(eps)
     if need_eps0 and eps != 0:
         raise BadInput(f"{claim} assumes eps = 0 (got eps = {eps}); try scale.invariance_with_eps")
-    g = [Fraction(v) for v in g] if g is not None else [Fraction(1)] * len(y)
+    g = [Fraction(v) for v in g] if g is not None else default_upstream(y)
     if len(g) != len(y):
         raise BadInput(f"upstream gradient has {len(g)} entries but the batch has {len(y)}")
     bn = BNCase(tuple(y), tuple(g), Fraction(gamma if gamma is not None else 1), Fraction(0), eps, "user")

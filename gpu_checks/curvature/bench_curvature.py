@@ -25,7 +25,9 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -551,9 +553,36 @@ def _summary(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message on stderr (exit code 2), as ``bnclaims`` itself."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _bad_options(dev: str, args: argparse.Namespace) -> str | None:
+    """Why the options cannot run (an unknown device, CUDA missing, a negative seed, an output file
+    that cannot be written), or None."""
+    if not re.fullmatch(r"cpu|cuda(:[0-9]+)?", dev):
+        return f"--device {dev!r} is not a device the benchmark runs on (cpu, cuda, cuda:0, ...)"
+    if dev.startswith("cuda") and not torch.cuda.is_available():
+        return f"--device {dev}: CUDA is not available on this machine; use --device cpu"
+    if args.seed < 0:
+        return f"--seed must be a whole number >= 0, got {args.seed}"
+    if args.json:
+        from bnclaims.cli import check_writable
+        from bnclaims.errors import BadInput
+
+        try:
+            check_writable(args.json)
+        except BadInput as exc:
+            return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``bnclaims bench curvature``."""
-    ap = argparse.ArgumentParser(prog="bnclaims bench curvature", description=__doc__.splitlines()[0])
+    ap = _Parser(prog="bnclaims bench curvature", description=__doc__.splitlines()[0])
     ap.add_argument("--json", metavar="PATH", help="write the result JSON here")
     ap.add_argument("--anchors", action="store_true", help="also run PyHessian, hessian-eigenthings, curvlinops")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="default",
@@ -565,8 +594,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the training run, batch and probes")
     args = ap.parse_args(argv)
     dev = args.device or PRESETS[args.preset]["device"]
-    if dev.startswith("cuda") and not torch.cuda.is_available():
-        print(f"error: device {dev!r} requested but CUDA is not available; use --device cpu")
+    problem = _bad_options(dev, args)
+    if problem:  # one line on stderr, exit 2, before any work
+        print(f"bnclaims bench curvature: error: {problem}", file=sys.stderr)
         return 2
     if args.anchors:
         from gpu_checks.curvature.anchors import AnchorsMissing, check_anchors
@@ -574,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             check_anchors()
         except AnchorsMissing as e:
-            print(f"error: {e}")
+            print(f"bnclaims bench curvature: error: {e}", file=sys.stderr)
             return 2
     res = run_bench(args.preset, device=dev, seed=args.seed, anchors=args.anchors)
     print(_summary(res))

@@ -22,7 +22,8 @@ def test_list_prints_every_claim_and_writes_json(capsys, tmp_path):
     code, out, _ = run(capsys, "list", "--json", str(path))
     assert code == 0 and FAST in out
     data = json.loads(path.read_text())
-    assert {"id", "source", "hypotheses", "twin", "expected"} <= set(data[0])
+    assert data["kind"] == "claims" and data["summary"]["claims"] == len(data["claims"])
+    assert {"id", "source", "hypotheses", "twin", "expected"} <= set(data["claims"][0])
 
 
 def test_show_prints_statement_source_hypotheses_and_twin(capsys):
@@ -42,8 +43,9 @@ def test_verify_writes_one_record_per_claim_and_level_with_twins(capsys, tmp_pat
     ids = [(r["id"], r["level"]) for r in data["results"]]
     assert ids == [(FAST, "theory"), (FAST + ".twin", "theory")]
     rec = data["results"][0]
-    assert set(rec) == {"id", "level", "verdict", "expected", "scope", "evidence", "seconds"}
-    assert rec["verdict"] == rec["expected"] == "proved"
+    assert set(rec) == {"id", "level", "verdict", "expected", "as_expected", "scope", "evidence", "seconds"}
+    assert rec["verdict"] == rec["expected"] == "proved" and rec["as_expected"] is True
+    assert [c["id"] for c in data["claims"]] == [FAST] and data["summary"]["as_expected"] == 2
 
 
 @pytest.mark.parametrize("argv,fragment", [

@@ -106,3 +106,39 @@ def test_near_identity_with_a_band_containing_every_tried_value_is_not_refuted()
 def test_on_batch_spectrum_rejects_positive_eps():
     with pytest.raises(BadInput):
         N.on_batch_spectrum([0, 1, 2], Fraction(1, 10), 1, None, Context(preset="quick"))
+
+
+def test_the_spectrum_certificate_is_refused_for_the_true_spectrum():
+    """The certificate of a wrong spectrum must not certify the right one: both invariants,
+    sum sv^2 = ||J||_F^2 and sum sv^4 = ||J^T J||_F^2, vanish for |gamma|/sigma (m - 2 times)."""
+    true_cert, twin_cert = N._spectrum_cert(1), N._spectrum_cert(2)
+    for y, gamma in (([-2, 0, 2], Fraction(3, 2)), ([0, 1, 3, 7], Fraction(-1, 3)), ([1, 2, 4, 8, 16], 1)):
+        args = [[Fraction(v) for v in y], [Fraction(0)] * len(y), Fraction(gamma), Fraction(0)]
+        assert not true_cert(args, 60).certified, y
+        assert twin_cert(args, 60).certified, y
+
+
+def test_the_spectrum_error_of_a_two_value_batch_is_relative_to_gamma_over_sigma():
+    """At m = 2 every singular value is 0; rounding noise of 1e-300 values is noise, not a violation."""
+    out = N.on_batch_spectrum([Fraction(1, 10**300), Fraction(2, 10**300)], 0, 1, None, Context(preset="quick"))
+    assert out.verdict is Verdict.HOLDS, out.evidence
+
+
+def test_the_default_upstream_is_nonzero_and_outside_span_of_ones_and_yhat():
+    for y in ([1, 2, 4], [5, 1, 1], [0, 0, 3], [-1, 0, 0, 1], [3, 1, 4, 1, 5]):
+        y = [Fraction(v) for v in y]
+        g = N.user_fr(y, 0, 1, None)[1]
+        mu = sum(y) / len(y)
+        d = [v - mu for v in y]
+        p = [gi - sum(g) / len(g) for gi in g]          # g without its component along 1
+        assert any(p[i] * d[j] != p[j] * d[i] for i in range(len(y)) for j in range(len(y))), (y, g)
+        assert sum(gi * di for gi, di in zip(g, d)) != 0, (y, g)   # <g, yhat> != 0
+
+
+def test_the_projection_check_on_a_batch_with_the_default_upstream_refutes_the_sign_flipped_twin():
+    def error(y, g, ga, e):
+        return N._projection_err(y, g, ga, e, N.def_grad(mpmath.mp, y, g, ga, e), 1), {}
+    for y in ([1, 2, 4], [5, 1, 1]):
+        out = N.user_check(y, 0, 1, None, Context(preset="quick"), error=error, certify=N._projection_cert(1))
+        assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"], (y, out.evidence)
+        assert N.on_batch_projection(y, 0, 1, None, Context(preset="quick")).verdict is Verdict.HOLDS

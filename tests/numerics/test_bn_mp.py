@@ -4,7 +4,7 @@ from fractions import Fraction
 import mpmath
 from mpmath import mp
 
-from numerics.bn_mp import batch_stats, bn_forward, mp_gradient, normalize
+from numerics.bn_mp import batch_stats, bn_forward, mp_gradient, normalize, rel_err, vec_rel_err
 
 
 def test_statistics_are_the_biased_ones_of_the_catalog():
@@ -32,3 +32,22 @@ def test_numerical_gradient_matches_an_exact_derivative_to_many_digits():
         exact = [(yi - mp.mpf(4) / 3) / (var + 1) ** 2 for yi in y]
         assert max(abs(a - b) for a, b in zip(grad, exact)) < mp.mpf(10) ** -45
     assert mpmath.mp.dps == 15
+
+
+def test_rel_err_is_the_difference_over_the_larger_magnitude():
+    with mpmath.workdps(30):
+        assert rel_err(mp, mp.mpf(3), mp.mpf(2)) == mp.mpf(1) / 3
+        assert rel_err(mp, mp.mpf(-2), mp.mpf(2)) == 2
+        assert rel_err(mp, mp.mpf(5), mp.mpf(5)) == 0
+        assert rel_err(mp, mp.mpf(0), mp.mpf(0)) == 0                     # no 0/0
+        assert rel_err(mp, mp.mpf(0), mp.mpf("1e-40")) == 1
+        assert rel_err(mp, mp.mpf(2), mp.mpf(3)) == rel_err(mp, mp.mpf(3), mp.mpf(2))
+
+
+def test_vec_rel_err_is_the_max_difference_over_the_largest_entry():
+    with mpmath.workdps(30):
+        a, b = [mp.mpf(1), mp.mpf(-4)], [mp.mpf(1), mp.mpf(-3)]
+        assert vec_rel_err(mp, a, b) == mp.mpf(1) / 4                     # entry-wise max over max |entry|
+        assert vec_rel_err(mp, [mp.mpf(10), mp.mpf(0)], [mp.mpf(10), mp.mpf(1)]) == mp.mpf(1) / 10
+        assert vec_rel_err(mp, [mp.mpf(0)] * 2, [mp.mpf(0)] * 2) == 0
+        assert vec_rel_err(mp, [mp.mpf(0)], [mp.mpf("1e-50")]) == 1

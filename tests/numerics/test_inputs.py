@@ -4,7 +4,8 @@ from fractions import Fraction
 import pytest
 
 from bnclaims.errors import BadInput
-from numerics.inputs import parse_number, parse_vector, validate_batch
+from numerics.inputs import (MAX_BATCH, MAX_CONDITIONING_DIGITS, MAX_DECADES, MAX_EXPONENT, MAX_NUMBER_CHARS,
+                             conditioning_digits, default_upstream, parse_number, parse_vector, validate_batch)
 
 
 def test_decimal_strings_become_exact_rationals():
@@ -30,3 +31,50 @@ def test_batch_of_one_negative_eps_and_constant_batch_at_eps_zero_are_rejected()
 def test_constant_batch_is_accepted_when_eps_is_positive():
     y, eps = validate_batch([2, 2, 2], "1e-5")
     assert y == [2, 2, 2] and eps == Fraction(1, 100000)
+
+
+def test_giant_exponents_are_refused_before_the_rational_is_built():
+    for text in ("1e99999999", "0e99999999", "1e-99999999", f"1e{MAX_EXPONENT + 1}"):
+        with pytest.raises(BadInput, match="exponent"):
+            parse_number(text, "x")
+
+
+def test_magnitudes_beyond_the_bound_are_refused_and_those_at_it_are_exact():
+    assert parse_number(f"1e{MAX_DECADES}", "x") == 10**MAX_DECADES
+    assert parse_number(f"-1e-{MAX_DECADES}", "x") == Fraction(-1, 10**MAX_DECADES)
+    for text in (f"1e{MAX_DECADES + 1}", f"1e-{MAX_DECADES + 1}", "9" * 990 + "e20"):
+        with pytest.raises(BadInput, match="out of range"):
+            parse_number(text, "x")
+    with pytest.raises(BadInput, match="too long"):
+        parse_number("1" * (MAX_NUMBER_CHARS + 1), "x")
+
+
+def test_batches_above_the_cap_are_refused_by_their_count():
+    validate_batch(",".join(str(i) for i in range(MAX_BATCH)))
+    with pytest.raises(BadInput, match=f"at most {MAX_BATCH}"):
+        validate_batch(",".join(["1"] * 10**5))
+
+
+def test_conditioning_digits_are_exact_for_magnitudes_no_float_holds():
+    assert conditioning_digits([Fraction(10**308), Fraction(-10**308), Fraction(1)], Fraction(0)) == 1
+    assert conditioning_digits([Fraction(1, 10**300), Fraction(2, 10**300)], Fraction(0)) == 2
+    assert conditioning_digits([Fraction(10**40), Fraction(10**40 + 1)], Fraction(0)) == 81
+    with pytest.raises(BadInput, match="ill-conditioned"):
+        validate_batch([1, 1 + Fraction(1, 10**(MAX_CONDITIONING_DIGITS // 2 + 5))])
+
+
+@pytest.mark.parametrize("y", [[1, 2, 4], [5, 1, 1], [0, 0, 3], [-1, 0, 0, 1], [3, 1, 4, 1, 5]])
+def test_the_default_upstream_is_a_unit_vector_outside_span_of_ones_and_the_centred_batch(y):
+    y = [Fraction(v) for v in y]
+    g = default_upstream(y)
+    assert sorted(g) == [0] * (len(y) - 1) + [1]
+    mu, m = sum(y) / len(y), len(y)
+    d = [v - mu for v in y]
+    p = [gi - Fraction(1, m) for gi in g]                 # g without its component along 1
+    assert any(p[i] * d[j] != p[j] * d[i] for i in range(m) for j in range(m))   # p not parallel to y - mu
+    assert sum(gi * di for gi, di in zip(g, d)) != 0      # <g, yhat> != 0
+
+
+def test_the_default_upstream_of_a_constant_or_two_value_batch_is_e1():
+    assert default_upstream([Fraction(2)] * 3) == [1, 0, 0]
+    assert default_upstream([Fraction(1), Fraction(2)]) == [1, 0]

@@ -7,6 +7,7 @@ import pytest
 from bnclaims import BadInput, Context, Verdict
 from numerics import scale_invariance as n
 from numerics.bn_mp import bn_forward
+from numerics.inputs import default_upstream
 from numerics.strategies import BNCase
 
 CTX = Context(preset="quick")
@@ -78,3 +79,10 @@ def test_property_check_refutes_a_planted_eps_violation_through_the_certificate(
     strat = scale_cases(eps_values=(Fraction(1),), signs=(1,), max_m=8)
     out = n.property_check(CTX, n.lhs_rhs_grad, strat, "planted", "planted eps = 1", strat)
     assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]
+
+
+def test_a_user_batch_without_upstream_gets_the_default_upstream_not_ones():
+    """With g = 1 the BN gradient <1, z> is constant and every gradient check would hold for any formula."""
+    y = [Fraction(1), Fraction(2), Fraction(4)]
+    case = n._user_case(y, 0, 1, None, Fraction(1000), True, "scale.grad_orthogonal")
+    assert list(case.bn.g) == default_upstream(y) and any(case.bn.g) and len(set(case.bn.g)) > 1

@@ -77,7 +77,8 @@ def test_anchors_flag_fails_with_a_clear_message_when_the_extra_is_missing(capsy
     if all(importlib.util.find_spec(m) for m in ANCHOR_MODULES):
         pytest.skip("the anchors extra is installed, so nothing is missing")
     assert main(["--preset", "quick", "--anchors"]) == 2
-    assert "pip install -e .[anchors]" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "pip install -e .[anchors]" in err and len(err.splitlines()) == 1 and out == ""
 
 
 def test_trace_floor_is_the_hand_computed_gaussian_standard_error():
