@@ -1,8 +1,11 @@
 """Scale invariance and parameter decoupling (catalog C09, C10, C11).
 
-Checks: :mod:`theory.scale_invariance` (sympy, symbolic m and d) and
-:mod:`numerics.scale_invariance` (mpmath, hypothesis, interval certificates). Each twin reuses
-the same check with one sign, exponent or coefficient changed.
+C09 and C11 are formula claims (:mod:`bnclaims.formula`): the theory level is the generic engine
+(:mod:`theory.formula_engine`), each twin a one-expression edit; the numerics level keeps
+:mod:`numerics.scale_invariance`, whose samples reach m = 300 and scale factors from 1e-30 to 1e30 (the
+engine's sampler stays at m <= 40 and |a| <= 8). C10's
+gradient scaling compares J^T g at two batches, which the vocabulary cannot express: its checks stay
+:mod:`theory.scale_invariance` (sympy, symbolic m and d) and :mod:`numerics.scale_invariance`.
 """
 from __future__ import annotations
 
@@ -10,6 +13,10 @@ from fractions import Fraction
 from functools import partial
 from typing import Callable
 
+import sympy as sp
+
+from bnclaims.formula import FormulaClaim, bn
+from bnclaims.formula_conjunction import AllOf
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
 from numerics import scale_invariance as nsc
@@ -54,17 +61,53 @@ _W = Witness(_WDATA, _hypotheses_hold(_WDATA, eps_zero=True, a_positive=False))
 _W_POS = Witness(_WDATA, _hypotheses_hold(_WDATA, eps_zero=True, a_positive=True))
 _WEPS_DATA = {"X": "I_2", "w": [-1, 1], "a": 2, "eps": 1}
 
+# The formula claims, as data (bnclaims.formula), adjudicated by the generic engine. The batch is y = Xw; since
+# X(aw) = a(Xw), a statement about BN(a y) for every batch y is the statement for every X and w (any fan-in d).
+_a = sp.Symbol("a", real=True)
+_EPS0 = [sp.Eq(bn.eps, 0)]
+_C = bn.y - bn.mu * bn.ones                                # C y = y - mu 1
+
+
+def _invariance(neg: sp.Expr, neg_text: str) -> AllOf:
+    """BN_0(a y) = BN_0(y) for a > 0 and = ``neg`` for a < 0 (Arora et al. 2019, Lemma 2.4)."""
+    return AllOf("BN_0 under rescaling", (
+        FormulaClaim("a > 0: BN_0(a y) = BN_0(y)", sp.Eq(bn.BN(_a * bn.y), bn.z), _EPS0 + [sp.Gt(_a, 0)]),
+        FormulaClaim(f"a < 0: BN_0(a y) = {neg_text}", sp.Eq(bn.BN(_a * bn.y), neg), _EPS0 + [sp.Lt(_a, 0)])))
+
+
+INVARIANCE = _invariance(2 * bn.beta * bn.ones - bn.z, "2 beta 1 - BN_0(y)")
+INVARIANCE_TWIN = _invariance(bn.z, "BN_0(y)")             # the sign of the a < 0 reflection dropped
+
+
+def _with_eps(eps_rhs: sp.Expr) -> FormulaClaim:
+    return FormulaClaim("BN_eps(a y) = BN_{eps'}(y)", sp.Eq(bn.BN(_a * bn.y), bn.BN(bn.y, eps=eps_rhs)),
+                        [sp.Ge(bn.eps, 0), sp.Gt(_a, 0)])
+
+
+WITH_EPS, WITH_EPS_TWIN = _with_eps(bn.eps / _a**2), _with_eps(bn.eps / _a)   # twin: eps/a^2 -> eps/a
+
+
+def _decoupling(m_power: sp.Expr) -> FormulaClaim:
+    """Kohler et al. 2019, Sec. 3: BN_0(y) = gamma m^(1/2) C y/||C y|| + beta 1."""
+    return FormulaClaim("BN_0(y) = gamma m^p Cy/||Cy|| + beta", sp.Eq(
+        bn.z, bn.gamma * bn.m**m_power * _C / bn.norm(_C) + bn.beta * bn.ones), _EPS0)
+
+
+DECOUPLING, DECOUPLING_TWIN = _decoupling(sp.Rational(1, 2)), _decoupling(1)   # twin: sqrt(m) -> m
+DECOUPLING_SEED = FormulaClaim("BN_0(y) = gamma y/||y|| + beta", sp.Eq(
+    bn.z, bn.gamma * bn.y / bn.norm(bn.y) + bn.beta * bn.ones), _EPS0)
+
 register(Claim(
     id="scale.invariance", catalog="C09", title="BN is invariant to positive rescaling of the weights",
     statement="BN_0(X(aw)) = BN_0(Xw) for a > 0, and = 2 beta - BN_0(Xw) for a < 0 (eps = 0, Xw not constant).",
     latex=r"\mathrm{BN}_0(X(aw))=\mathrm{BN}_0(Xw)\ (a>0),\quad =2\beta-\mathrm{BN}_0(Xw)\ (a<0)",
     source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a != 0"), witness=_W,
-    checks={_T: tsc.prove_scale_invariance, _N: nsc.check_invariance}, expected=Verdict.PROVED,
+    checks={_T: INVARIANCE.check(_T), _N: nsc.check_invariance}, expected=Verdict.PROVED,
     proof_sketch="mean(ay) = a mean(y), sqrt(a^2 sigma^2) = |a| sigma.",
     twin=Twin(change="sign of the a < 0 reflection dropped",
               statement="BN_0(X(aw)) = BN_0(Xw) for every a != 0.",
               latex=r"\mathrm{BN}_0(X(aw))=\mathrm{BN}_0(Xw)\ (a\neq0)",
-              checks={_T: partial(tsc.prove_scale_invariance, neg_formula=tsc.twin_neg_scale_invariant),
+              checks={_T: INVARIANCE_TWIN.check(_T),
                       _N: partial(nsc.check_invariance, pair=nsc.lhs_rhs_invariance_twin)}),
     on_batch=nsc.on_batch_invariance,
 ))
@@ -75,11 +118,11 @@ register(Claim(
     latex=r"\mathrm{BN}_\epsilon(X(aw))=\mathrm{BN}_{\epsilon/a^2}(Xw)",
     source=_ARORA, hypotheses=("eps >= 0", "a > 0", "sigma^2(Xw) + eps > 0"),
     witness=Witness(_WEPS_DATA, _hypotheses_hold(_WEPS_DATA, eps_zero=False, a_positive=True)),
-    checks={_T: tsc.prove_invariance_with_eps, _N: nsc.check_invariance_with_eps}, expected=Verdict.PROVED,
+    checks={_T: WITH_EPS.check(_T), _N: nsc.check_invariance_with_eps}, expected=Verdict.PROVED,
     proof_sketch="sqrt(a^2 sigma^2 + eps) = a sqrt(sigma^2 + eps/a^2).",
     twin=Twin(change="exponent of a: eps/a^2 -> eps/a", statement="BN_eps(X(aw)) = BN_{eps/a}(Xw).",
               latex=r"\mathrm{BN}_\epsilon(X(aw))=\mathrm{BN}_{\epsilon/a}(Xw)",
-              checks={_T: partial(tsc.prove_invariance_with_eps, eps_map=tsc.twin_eps_over_a),
+              checks={_T: WITH_EPS_TWIN.check(_T),
                       _N: partial(nsc.check_invariance_with_eps, pair=nsc.lhs_rhs_with_eps_twin)}),
     on_batch=nsc.on_batch_invariance_with_eps,
 ))
@@ -105,8 +148,7 @@ register(Claim(
     statement="BN(Wx) ~ gamma Wx/||Wx|| + beta (norm over the batch, no centering, no sqrt(m)).",
     latex=r"\mathrm{BN}(Wx)\approx\gamma\frac{Wx}{\|Wx\|}+\beta",
     source=_SEED, hypotheses=("eps = 0", "Xw not constant"), witness=_W,
-    checks={_T: partial(tsc.check_decoupling, formula=tsc.decoupling_seed),
-            _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_seed)},
+    checks={_T: DECOUPLING_SEED.check(_T), _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_seed)},
     expected=Verdict.REFUTED,
     notes="The phrase 'the effective output becomes gamma*||W||' is garbled; see scale.decoupling_formula_exact.",
     on_batch=nsc.on_batch_decoupling_seed,
@@ -118,12 +160,10 @@ register(Claim(
     latex=r"\mathrm{BN}_0(Xw)=\gamma\sqrt m\,\frac{CXw}{\|CXw\|}+\beta,\ C=I-\tfrac1m\mathbf 1\mathbf 1^\top",
     source=Source("kohler2019exponential", "Sec. 3, length-direction decoupling", "batch form; the encyclopedia article's version corrected"),
     hypotheses=("eps = 0", "Xw not constant"), witness=_W,
-    checks={_T: tsc.check_decoupling, _N: nsc.check_decoupling}, expected=Verdict.PROVED,
+    checks={_T: DECOUPLING.check(_T), _N: nsc.check_decoupling}, expected=Verdict.PROVED,
     proof_sketch="||Cy||^2 = m sigma^2.",
     twin=Twin(change="exponent of m: sqrt(m) -> m", statement="BN_0(Xw) = gamma m CXw/||CXw|| + beta.",
               latex=r"\mathrm{BN}_0(Xw)=\gamma m\,\frac{CXw}{\|CXw\|}+\beta",
-              checks={_T: partial(tsc.check_decoupling,
-                                  formula=lambda b, g, be: tsc.decoupling_exact(b, g, be, power=1)),
-                      _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_twin)}),
+              checks={_T: DECOUPLING_TWIN.check(_T), _N: partial(nsc.check_decoupling, pair=nsc.lhs_rhs_decoupling_twin)}),
     on_batch=nsc.on_batch_decoupling_exact,
 ))
