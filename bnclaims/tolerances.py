@@ -88,8 +88,32 @@ TOLERANCES: dict[str, float] = {
     # gpu_checks/experiments/training.py: a GPU rerun of a training run matches within this (relative loss).
     "experiments.training.gpu_loss_rel": 1e-3,
     # -- Hessian spectra by normalizer (gpu_checks/experiments/hessian_spectra.py) --
+    # population-statistics loss and Hessian against a hand-written float64 reference (population_stats.py),
+    "experiments.hessian_spectra.population_loss_rel_fp64": 1e-12,
+    "experiments.hessian_spectra.population_hessian_rel_fp64": 1e-10,
+    # a reported Ritz value is within its certified residual plus this (relative to lambda_1) of an exact eigenvalue,
+    "experiments.hessian_spectra.ritz_excess_rel": 1e-10,
+    # float32 Lanczos + float64 Rayleigh-Ritz against float64 Lanczos (relative to lambda_1), tiny nets,
+    "experiments.hessian_spectra.refined_vs_fp64_rel": 1e-6,
+    # and the fraction of ||g||^2 in the top-K Ritz space against the exact eigenspace (absolute).
+    "experiments.hessian_spectra.grad_fraction_abs": 1e-6,
     # -- Santurkar et al. training experiments (gpu_checks/experiments/santurkar2018.py) --
+    # santurkar2018_ics: ||G - G'||, cos against the closed-form deep-linear gradients (float64, numpy).
+    "experiments.santurkar2018.ics_closed_form_fp64": 1e-9,
+    # santurkar2018_landscape: ||g - grad(w - eta g)|| / eta -> ||H g|| (float64 HVP); the error is O(eta):
+    # relative 1e-3 at eta = 1e-5 on the test's small BN net.
+    "experiments.santurkar2018.hvp_limit_rel": 1e-3,
+    # santurkar2018_noisy: sample mean / std of the injected noise over 40,000 draws per unit (5 sigma: 0.025).
+    "experiments.santurkar2018.noise_moment_abs": 0.025,
     # -- test batch size; Thm 4.1/4.2 inside networks (gpu_checks/experiments/rao_batch_size.py, bn_layer_theorems.py) --
+    # Rao Fig. 5 protocol, test batch 2: |yhat| = d/sqrt(d^2 + eps) and yhat_1 = -yhat_2 within c kappa u,
+    # kappa = 1 + max|y|/sqrt(d^2 + eps) (the same rule as conformance.c).
+    "experiments.rao_batch_size.pair_c": 64.0,
+    # Thm 4.1/4.2 inside networks: a residual relative to its magnitude (see bn_layer_theorems.py) is
+    # rounding when below c * u * kappa * log2(m): u the unit roundoff of the working precision, kappa =
+    # 1 + max|y|/s the condition of y - mu, log2(m) for the reductions over the m entries of a unit.
+    "experiments.bn_layer_theorems.thm41_c": 8.0,
+    "experiments.bn_layer_theorems.thm42_c": 8.0,
 }
 
 

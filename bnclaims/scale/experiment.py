@@ -55,6 +55,9 @@ class ScaleExperiment:
     designs: Mapping[str, Design]
     plot: Callable[[dict[str, Any], Path], None] | None = field(default=None, compare=False)
     description: str = ""
+    #: optional: per-seed records ``[{arm: record}, ...]`` -> JSON-safe certificates of the raw measurements
+    #: (e.g. every reported eigenvalue with its residual bound), stored as ``evidence["measurements"]``.
+    evidence: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = field(default=None, compare=False)
 
     def design(self, preset: str) -> Design:
         """The design of ``preset``; ``thorough`` falls back to ``default`` and ``gpu`` to ``thorough``."""
@@ -119,6 +122,9 @@ def scale_check(experiment: ScaleExperiment, criterion: Criterion, *, claim_id: 
         per_seed = [{arm: result.record(cells[arm, s]) for arm in arms} for s in seeds]
         decision = decide(criterion, per_seed)
         evidence.update(_decision_evidence(decision))
+        if experiment.evidence is not None:  # a twin judges the same cells: its record points to the claim's
+            evidence["measurements"] = (experiment.evidence(per_seed) if not claim_id.endswith(".twin") else
+                                        f"the same cells as {claim_id.removesuffix('.twin')}: see its record")
         evidence["certificate"] = {
             "statistical": True,
             "per_seed": {r.test.name: r.values for r in decision.tests},
