@@ -159,7 +159,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     target = args.target
     if target in families():
         if target == "conformance":
-            from conformance.conventions import render_table
+            from bnclaims.conformance.conventions import render_table
 
             print(render_table())
             print()
@@ -175,8 +175,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _batch_inputs(args) -> tuple:
     """The user's ``--batch``, ``--eps``, ``--gamma``, ``--upstream`` as exact rationals, validated
-    (:mod:`numerics.inputs`: bounded exponents and magnitudes, at most ``MAX_BATCH`` values)."""
-    from numerics.inputs import MAX_BATCH, parse_number, parse_vector, validate_batch
+    (:mod:`bnclaims.numerics.inputs`: bounded exponents and magnitudes, at most ``MAX_BATCH`` values)."""
+    from bnclaims.numerics.inputs import MAX_BATCH, parse_number, parse_vector, validate_batch
 
     y, eps = validate_batch(args.batch, args.eps)
     gamma = parse_number(args.gamma, "gamma")
@@ -192,7 +192,7 @@ def _batch_inputs(args) -> tuple:
 
 def _batch_records(claims, inputs: tuple, ctx):
     """Evaluate ``on_batch`` of the selected claims on the user's data (from :func:`_batch_inputs`)."""
-    from numerics.inputs import conditioning_digits
+    from bnclaims.numerics.inputs import conditioning_digits
     from bnclaims.runner import run_one
 
     y, eps, gamma, g = inputs
@@ -346,7 +346,7 @@ def _validate_scale_options(args: argparse.Namespace) -> None:
 
 def cmd_rate(args: argparse.Namespace) -> int:
     """The per-layer gradient growth rate of an activation (Yang et al. 2019, Thms 8 and 9)."""
-    from numerics.yang2019 import activation_rate
+    from bnclaims.numerics.yang2019 import activation_rate
 
     if not 15 <= args.dps <= 1000:
         raise BadInput(f"--dps must be between 15 and 1000, got {args.dps}")
@@ -406,7 +406,7 @@ def cmd_latex(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "curvature":
-        from gpu_checks.curvature.bench_curvature import main as bench_main
+        from bnclaims.gpu_checks.curvature.bench_curvature import main as bench_main
 
         rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
         return bench_main(rest)

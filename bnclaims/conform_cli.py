@@ -22,7 +22,7 @@ from bnclaims.errors import BadInput
 
 __all__ = ["add_parser", "cmd_conform", "main", "DTYPE_CHOICES", "CHECK_CHOICES"]
 
-#: Mirrors ``conformance.user_bn.DTYPES`` / ``CHECKS`` without importing torch (a test keeps them equal).
+#: Mirrors ``bnclaims.conformance.user_bn.DTYPES`` / ``CHECKS`` without importing torch (a test keeps them equal).
 DTYPE_CHOICES = ("float64", "float32", "float16", "bfloat16")
 CHECK_CHOICES = ("forward_train", "forward_eval", "running_stats", "gradient", "hessian")
 
@@ -66,7 +66,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
-    """Run :func:`conformance.user_bn.conform`, print the report, return the exit code (0 or 1).
+    """Run :func:`bnclaims.conformance.user_bn.conform`, print the report, return the exit code (0 or 1).
 
     Raises :class:`bnclaims.BadInput` (exit 2 in ``bnclaims.cli.main``) for bad input.
     """
@@ -74,7 +74,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
         from bnclaims.cli import check_writable
 
         check_writable(args.json)
-    from conformance.user_bn import conform
+    from bnclaims.conformance.user_bn import conform
 
     report = conform(args.spec, dtypes=tuple(args.dtype or DTYPE_CHOICES), seed=args.seed, preset=args.preset,
                      checks=tuple(getattr(args, "check", None) or CHECK_CHOICES))

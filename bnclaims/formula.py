@@ -17,8 +17,8 @@ free scalar, universally quantified and constrained only by the hypotheses.
 >>> sorted(F.quantities)
 ['beta', 'eps', 'gamma']
 
-:func:`prove` (theory level, :mod:`theory.formula_engine`) and :func:`check_numerically`
-(numerics level, :mod:`numerics.formula_engine`) adjudicate it; ``F.check(Level.THEORY)`` is the
+:func:`prove` (theory level, :mod:`bnclaims.theory.formula_engine`) and :func:`check_numerically`
+(numerics level, :mod:`bnclaims.numerics.formula_engine`) adjudicate it; ``F.check(Level.THEORY)`` is the
 bound ``fn(ctx) -> Outcome``. The domain is always ``m >= 2``, ``eps >= 0``, ``sigma2 + eps > 0``.
 """
 from __future__ import annotations
@@ -498,14 +498,14 @@ def _shown(value: object) -> object:
 
 
 def prove(claim: FormulaClaim, ctx: Context) -> Outcome:
-    """Theory level: :func:`theory.formula_engine.prove`."""
-    from theory.formula_engine import prove as _prove
+    """Theory level: :func:`bnclaims.theory.formula_engine.prove`."""
+    from bnclaims.theory.formula_engine import prove as _prove
 
     return _prove(claim, ctx)
 
 
 def check_numerically(claim: FormulaClaim, ctx: Context) -> Outcome:
-    """Numerics level: :func:`numerics.formula_engine.check`."""
-    from numerics.formula_engine import check as _check
+    """Numerics level: :func:`bnclaims.numerics.formula_engine.check`."""
+    from bnclaims.numerics.formula_engine import check as _check
 
     return _check(claim, ctx)

@@ -13,15 +13,15 @@ from typing import Any
 import torch
 
 from bnclaims import Context, Outcome, Verdict
-from conformance.planted import Implementation, planted_bn
-from conformance.threads import single_threaded
+from bnclaims.conformance.planted import Implementation, planted_bn
+from bnclaims.conformance.threads import single_threaded
 
 __all__ = ["check_batch_size_one", "unguarded_impl"]
 
 
 def unguarded_impl() -> Implementation:
     """Planted: plain BN without the guard (it returns ``beta`` for a batch of one)."""
-    from conformance.planted import FunctionalBN
+    from bnclaims.conformance.planted import FunctionalBN
 
     def fn(x, rm, rv, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
         if training and x.numel() // x.shape[1] <= 1:

@@ -13,7 +13,7 @@ with its own parameter (exactly, in mpmath), converts it with the stated mapping
 (:data:`MAPPINGS`: torch ``p`` from ``F``'s parameter; ``F``'s stored batch variance times
 ``m/(m-1)``) and compares with what torch stores after ``k`` identical and ``k`` different
 batches, within ``c (k+1) u`` (mean) and ``c (k+1) u kappa^2`` (variance), as
-:mod:`conformance.running_stats`. A wrong mapping (:data:`WRONG_MAPPINGS`: ``p = q``, no
+:mod:`bnclaims.conformance.running_stats`. A wrong mapping (:data:`WRONG_MAPPINGS`: ``p = q``, no
 ``m/(m-1)``, CNTK's keep-weight used as ``p``) goes through the same comparison and must be
 refuted, with an interval certificate of ``|torch - mapped rule| - bound > 0``.
 """
@@ -27,7 +27,7 @@ from typing import Any, Callable
 import mpmath
 
 from bnclaims.tolerances import tol
-from numerics.intervals import certify_positive
+from bnclaims.numerics.intervals import certify_positive
 
 __all__ = ["FRAMEWORKS", "render_table", "torch_momentum_from", "DocumentedRule", "RULES", "Mapping",
            "MAPPINGS", "WRONG_MAPPINGS", "documented_run", "check_mapping"]
@@ -271,7 +271,7 @@ def check_mapping(k_max: int = 6, mappings: dict[str, Mapping] | None = None, se
     certified by interval arithmetic), the largest error/bound with its case, and the certificate.
     torch is imported here (single-threaded), so ``render_table`` stays torch-free.
     """
-    from conformance.threads import single_threaded
+    from bnclaims.conformance.threads import single_threaded
 
     return single_threaded(_check_mapping)(k_max, mappings, seed, dps, dtypes)
 

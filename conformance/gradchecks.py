@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from bnclaims import Context, Outcome, Verdict
 from bnclaims.tolerances import tol
-from conformance.reference import ref_backward
-from conformance.threads import single_threaded
-from numerics.intervals import certify_positive
-from numerics.search import shrink
+from bnclaims.conformance.reference import ref_backward
+from bnclaims.conformance.threads import single_threaded
+from bnclaims.numerics.intervals import certify_positive
+from bnclaims.numerics.search import shrink
 
 __all__ = ["torch_bn_train", "sigma_constant_bn", "IMPLS", "check_gradients", "first_grad_gap",
            "certify_gradient_error"]

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 
 from bnclaims import Context, Outcome, Verdict
 from bnclaims.tolerances import tol
-from conformance.threads import single_threaded
-from numerics.intervals import certify_positive
+from bnclaims.conformance.threads import single_threaded
+from bnclaims.numerics.intervals import certify_positive
 
 __all__ = ["REPRODUCER", "network_hessians", "minimal_reproducer", "check_hessian_paths"]
 

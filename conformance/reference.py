@@ -27,7 +27,7 @@ __all__ = ["Conventions", "TORCH", "ref_batch_stats", "ref_forward_train", "ref_
 
 @dataclass(frozen=True)
 class Conventions:
-    """The three places where BN implementations disagree (see :mod:`conformance.conventions`)."""
+    """The three places where BN implementations disagree (see :mod:`bnclaims.conformance.conventions`)."""
 
     eps_placement: str = "inside"
     running_correction: int = 1
@@ -110,7 +110,7 @@ def ref_backward(y: Sequence, g: Sequence, gamma, eps, dps: int = 60) -> tuple[l
     """Gradients of ``sum_i g_i z_i`` w.r.t. the batch, gamma and beta (Ioffe & Szegedy Sec. 3).
 
     ``dL/dy = gamma/s * (g - mean(g) - yhat * mean(g * yhat))`` with ``s = sqrt(var + eps)``;
-    the test module checks this closed form against ``numerics.bn_mp.mp_gradient``.
+    the test module checks this closed form against ``bnclaims.numerics.bn_mp.mp_gradient``.
     """
     with mpmath.workdps(dps):
         mu, var = ref_batch_stats(y, 0)

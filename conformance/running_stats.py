@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from bnclaims import Context, Outcome, Verdict
 from bnclaims.tolerances import tol
-from conformance.conventions import Mapping, check_mapping
-from conformance.planted import Implementation
-from conformance.reference import TORCH, ref_batch_stats, ref_running_update
-from conformance.torch_forward import unit_roundoff
-from conformance.threads import single_threaded
-from numerics.intervals import certify_positive
-from numerics.search import run_property, shrink
+from bnclaims.conformance.conventions import Mapping, check_mapping
+from bnclaims.conformance.planted import Implementation
+from bnclaims.conformance.reference import TORCH, ref_batch_stats, ref_running_update
+from bnclaims.conformance.torch_forward import unit_roundoff
+from bnclaims.conformance.threads import single_threaded
+from bnclaims.numerics.intervals import certify_positive
+from bnclaims.numerics.search import run_property, shrink
 
 __all__ = ["RunningCase", "running_cases", "evaluate_running", "check_running_stats"]
 
@@ -115,7 +115,7 @@ def _certify(case: RunningCase, worst: dict[str, Any], dps: int) -> dict[str, An
     """Interval re-verification: ``|stored - reference| - bound > 0`` with the reference enclosed."""
     from fractions import Fraction
 
-    from numerics.intervals import iv_of
+    from bnclaims.numerics.intervals import iv_of
 
     xs, _, _ = _run_inputs(case)
     c = worst["channel"]
@@ -150,7 +150,7 @@ def check_running_stats(ctx: Context, impl: Implementation, salt: str = "running
                         mappings: dict[str, Mapping] | None = None) -> Outcome:
     """torch's documented update (unbiased variance, momentum p, None = cumulative) vs ``impl``.
 
-    Also checks the cross-framework mapping of :mod:`conformance.conventions` (``mappings``;
+    Also checks the cross-framework mapping of :mod:`bnclaims.conformance.conventions` (``mappings``;
     default: the stated one): each framework's documented rule, mapped to torch, against what
     the real ``torch.nn.BatchNorm1d`` stores after k identical and k different batches. The
     verdict needs both parts: ``holds`` when neither is violated, ``refuted`` when either

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from bnclaims import Context, Outcome, Verdict
 from bnclaims.tolerances import tol
-from conformance.planted import Implementation
-from conformance.reference import TORCH, ref_forward_eval, ref_forward_train
-from conformance.threads import single_threaded
-from numerics.intervals import certify_positive
-from numerics.search import run_property, shrink
+from bnclaims.conformance.planted import Implementation
+from bnclaims.conformance.reference import TORCH, ref_forward_eval, ref_forward_train
+from bnclaims.conformance.threads import single_threaded
+from bnclaims.numerics.intervals import certify_positive
+from bnclaims.numerics.search import run_property, shrink
 
 __all__ = ["DTYPES", "ForwardCase", "forward_cases", "evaluate_forward", "check_forward",
            "unit_roundoff", "one_pass_demo"]
@@ -178,7 +178,7 @@ def evaluate_forward(impl: Implementation, case: ForwardCase, dps: int = 60) -> 
 
 
 def certify_forward_violation(case: ForwardCase, worst: dict[str, Any], dps: int = 60) -> dict[str, Any]:
-    """Re-verify a violation in interval arithmetic (``numerics.intervals``) at the exact inputs.
+    """Re-verify a violation in interval arithmetic (``bnclaims.numerics.intervals``) at the exact inputs.
 
     A non-finite output is a violation once the reference denominator is certified positive;
     otherwise ``|z_i - z_ref_i| - bound > 0`` is certified with the reference enclosed.

@@ -2,14 +2,14 @@
 
 A framework maintainer points this at their kernel, either an ``nn.Module`` class built like
 ``torch.nn.BatchNorm1d`` or a function with ``torch.nn.functional.batch_norm``'s signature
-(:func:`load_bn`, see :mod:`conformance.user_load`). :func:`conform` runs, per dtype:
+(:func:`load_bn`, see :mod:`bnclaims.conformance.user_load`). :func:`conform` runs, per dtype:
 
 * ``forward_train``, ``forward_eval``: the output against the mpmath reference of Ioffe & Szegedy
-  2015 (``ioffe2015batch``) Alg. 1/2 within ``c kappa u`` (:mod:`conformance.user_forward`);
+  2015 (``ioffe2015batch``) Alg. 1/2 within ``c kappa u`` (:mod:`bnclaims.conformance.user_forward`);
 * ``running_stats``: torch's documented update (``pytorch_batchnorm_docs``: unbiased variance
   stored, ``r <- (1 - p) r + p b``, ``momentum=None`` cumulative where the class accepts it);
 * ``gradient``, ``hessian``: backward and double backward of ``<g, BN(y)>`` for random ``g``
-  and ``v`` against jets through the BN definition (:mod:`conformance.user_derivatives`).
+  and ``v`` against jets through the BN definition (:mod:`bnclaims.conformance.user_derivatives`).
 
 Each violation is shrunk to the smallest failing input *for that dtype* and certified by
 interval arithmetic; the :class:`ConformReport` says holds / refuted / inconclusive (with the
@@ -32,12 +32,12 @@ import torch
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import tol
 from bnclaims.verdicts import Verdict
-from conformance.threads import single_threaded
-from conformance.user_cases import EPS, OFFSETS, SCALES, UserCase, dtype_of, run_check, user_cases
-from conformance.user_derivatives import certify_derivative, evaluate_gradient, evaluate_hessian, run_derivatives
-from conformance.user_forward import certify_forward, certify_running, evaluate_forward, evaluate_running, running_cases
-from conformance.user_load import ImplementationError, UserBN, from_object, load_bn
-from conformance.user_report import CHECKS, CheckResult, ConformReport
+from bnclaims.conformance.threads import single_threaded
+from bnclaims.conformance.user_cases import EPS, OFFSETS, SCALES, UserCase, dtype_of, run_check, user_cases
+from bnclaims.conformance.user_derivatives import certify_derivative, evaluate_gradient, evaluate_hessian, run_derivatives
+from bnclaims.conformance.user_forward import certify_forward, certify_running, evaluate_forward, evaluate_running, running_cases
+from bnclaims.conformance.user_load import ImplementationError, UserBN, from_object, load_bn
+from bnclaims.conformance.user_report import CHECKS, CheckResult, ConformReport
 
 __all__ = ["conform", "load_bn", "UserBN", "ConformReport", "CheckResult", "DTYPES", "PRESETS", "CHECKS"]
 

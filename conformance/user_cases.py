@@ -4,9 +4,9 @@ A :class:`UserCase` is one call: per channel an integer grid ``offset + scale * 
 failing input shrinks to small integers), the BN parameters, and for the derivative checks an
 upstream ``g`` and a direction ``v``. Strategies are drawn *per dtype*, so every dtype gets its
 own smallest failing input (a float16 underflow cannot hide a defect that float64 shows at
-m = 2). :func:`run_check` is the one driver every check uses: :func:`numerics.search.run_property`
-on the strategy, :func:`numerics.search.shrink` of a violation, and a certificate
-(:mod:`numerics.intervals`) of the shrunk case; the verdict follows from the certificate.
+m = 2). :func:`run_check` is the one driver every check uses: :func:`bnclaims.numerics.search.run_property`
+on the strategy, :func:`bnclaims.numerics.search.shrink` of a violation, and a certificate
+(:mod:`bnclaims.numerics.intervals`) of the shrunk case; the verdict follows from the certificate.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from bnclaims.verdicts import Verdict
-from conformance.user_report import CheckResult
-from numerics.search import run_property, shrink
+from bnclaims.conformance.user_report import CheckResult
+from bnclaims.numerics.search import run_property, shrink
 
 __all__ = ["UserCase", "user_cases", "tensor_of", "input_of", "channel_values", "run_check", "OFFSETS", "SCALES", "EPS",
            "GAMMAS", "BETAS", "tiny", "finite_max", "dtype_of"]

@@ -1,21 +1,21 @@
 """Gradient and second-derivative checks of a user's Batch Norm (training mode), per dtype.
 
 For ``L = <g, BN(y)>`` with a random upstream ``g`` (an all-ones ``g`` has gradient 0 and
-hides bugs, see :mod:`conformance.gradchecks`), the implementation's backward gives ``dL/dy``,
+hides bugs, see :mod:`bnclaims.conformance.gradchecks`), the implementation's backward gives ``dL/dy``,
 ``dL/dgamma``, ``dL/dbeta``, and its double backward the Hessian-vector product
 ``H v = d/dt (dL/dy)(y + t v)`` for a random direction ``v`` (Ioffe & Szegedy 2015,
 ``ioffe2015batch``, Sec. 3). References, independent of the code under test:
 
-* search (mpmath, ``dps`` digits): the gradient by :func:`conformance.reference.ref_backward`;
-  ``H v`` by a dual number (:class:`numerics.bn_jacobian.Jet`) carried through that gradient;
+* search (mpmath, ``dps`` digits): the gradient by :func:`bnclaims.conformance.reference.ref_backward`;
+  ``H v`` by a dual number (:class:`bnclaims.numerics.bn_jacobian.Jet`) carried through that gradient;
 * certificate (``mpmath.iv`` at the exact inputs): the BN *definition*
-  (:func:`numerics.bn_jacobian.jet_bn`) differentiated by jets: ``dL/dy_i`` along ``e_i``,
+  (:func:`bnclaims.numerics.bn_jacobian.jet_bn`) differentiated by jets: ``dL/dy_i`` along ``e_i``,
   and ``(H v)_i = (q(e_i + v) - q(e_i - v)) / 4`` with ``q(d) = d^T H d`` from order-2 jets.
 
 Allowed errors (``c = tol("conformance.c")``, ``u`` the dtype's unit roundoff, ``n`` values per
 channel, ``s = sqrt(var + eps)``, ``kappa = 1 + max|y| / s``, ``Y = max(1, max|yhat|)``):
 ``dL/dy``: ``c kappa u |gamma|/s max|g| (2 + max|yhat|^2)``, the three terms of the closed form
-in absolute value (tighter than the ``3 max|g| n`` of :func:`conformance.gradchecks.first_grad_gap`,
+in absolute value (tighter than the ``3 max|g| n`` of :func:`bnclaims.conformance.gradchecks.first_grad_gap`,
 so that a missing ``mean(g)`` shows within float16's tolerance);
 ``dL/dgamma``: ``c kappa u max|g| n Y``; ``dL/dbeta``: ``c kappa u max|g| n``;
 ``H v``: ``c kappa u |gamma|/s^2 max|g| max|v| 3 n Y^2``. An entry whose exact value or natural
@@ -34,13 +34,13 @@ import mpmath
 import torch
 
 from bnclaims.tolerances import tol
-from conformance.reference import mpf_of, ref_backward
-from conformance.torch_forward import unit_roundoff
-from conformance.user_cases import UserCase, channel_values, finite_max, input_of, tensor_of
-from conformance.user_load import ImplementationError, UserBN
-from numerics import bn_mp
-from numerics.bn_jacobian import JetContext, jet_bn
-from numerics.intervals import certify_positive, endpoints
+from bnclaims.conformance.reference import mpf_of, ref_backward
+from bnclaims.conformance.torch_forward import unit_roundoff
+from bnclaims.conformance.user_cases import UserCase, channel_values, finite_max, input_of, tensor_of
+from bnclaims.conformance.user_load import ImplementationError, UserBN
+from bnclaims.numerics import bn_mp
+from bnclaims.numerics.bn_jacobian import JetContext, jet_bn
+from bnclaims.numerics.intervals import certify_positive, endpoints
 
 __all__ = ["run_derivatives", "ref_hvp", "def_hvp", "evaluate_gradient", "evaluate_hessian", "certify_derivative"]
 

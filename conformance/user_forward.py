@@ -4,7 +4,7 @@ Ioffe & Szegedy 2015 (``ioffe2015batch``) Alg. 1 and 2 in torch's conventions
 (``pytorch_batchnorm_docs``): normalize with the biased batch variance, eps inside the root;
 store the *unbiased* batch variance; ``r <- (1 - p) r + p b``; ``momentum=None`` is the
 cumulative average (``p = 1/k`` at step k). Errors are allowed as in
-:mod:`conformance.torch_forward` and :mod:`conformance.running_stats`: forward
+:mod:`bnclaims.conformance.torch_forward` and :mod:`bnclaims.conformance.running_stats`: forward
 ``c kappa u (|gamma| max(1, max|yhat|) + |beta|)``; running mean ``c (k+1) (u max|x| + t)``,
 running variance ``c (k+1) (u kappa^2 |v_ref| + t)`` with ``t`` the dtype's smallest subnormal
 (the rounding floor of a stored value). Violations are certified in interval arithmetic at the
@@ -22,11 +22,11 @@ import torch
 from hypothesis import strategies as st
 
 from bnclaims.tolerances import tol
-from conformance.reference import TORCH, ref_batch_stats, ref_forward_eval, ref_forward_train, ref_running_update
-from conformance.torch_forward import certify_forward_violation, unit_roundoff
-from conformance.user_cases import UserCase, channel_values, dtype_of, input_of, tensor_of, tiny
-from conformance.user_load import ImplementationError, UserBN
-from numerics.intervals import certify_positive, enclose, endpoints, iv_of
+from bnclaims.conformance.reference import TORCH, ref_batch_stats, ref_forward_eval, ref_forward_train, ref_running_update
+from bnclaims.conformance.torch_forward import certify_forward_violation, unit_roundoff
+from bnclaims.conformance.user_cases import UserCase, channel_values, dtype_of, input_of, tensor_of, tiny
+from bnclaims.conformance.user_load import ImplementationError, UserBN
+from bnclaims.numerics.intervals import certify_positive, enclose, endpoints, iv_of
 
 __all__ = ["evaluate_forward", "certify_forward", "RunningCase", "running_cases", "evaluate_running",
            "certify_running"]
@@ -81,7 +81,7 @@ def evaluate_forward(bn: UserBN, case: UserCase, dps: int = 60) -> dict[str, Any
 
 
 def certify_forward(case: UserCase, worst: dict[str, Any], dps: int = 60) -> dict[str, Any]:
-    """:func:`conformance.torch_forward.certify_forward_violation` on the worst channel."""
+    """:func:`bnclaims.conformance.torch_forward.certify_forward_violation` on the worst channel."""
     return certify_forward_violation(case, worst, dps)  # type: ignore[arg-type]  # reads dtype/training/eps
 
 

@@ -2,11 +2,11 @@
 
 Three subpackages, one concept each:
 
-* :mod:`gpu_checks.nets`: normalization layers with explicit batch-statistics semantics, model
+* :mod:`bnclaims.gpu_checks.nets`: normalization layers with explicit batch-statistics semantics, model
   builders and the shipped data (scikit-learn's digits).
-* :mod:`gpu_checks.curvature`: the curvature engine (Hessian-vector products, Lanczos, ARPACK,
+* :mod:`bnclaims.gpu_checks.curvature`: the curvature engine (Hessian-vector products, Lanczos, ARPACK,
   Hutchinson, Hutch++, SLQ, a dense float64 reference) and its benchmark.
-* :mod:`gpu_checks.experiments`: the network experiments, one module per source paper, each a set of
+* :mod:`bnclaims.gpu_checks.experiments`: the network experiments, one module per source paper, each a set of
   pure seeded measurement functions run cell by cell by :mod:`bnclaims.scale`.
 
 torch is imported by the submodules only; importing this package is cheap.

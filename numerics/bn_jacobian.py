@@ -1,12 +1,12 @@
 """High-precision checks of the BN input gradient (projection form, C02) and Jacobian spectrum (C17).
 
 Closed forms (Santurkar et al. 2018, Fact C.1, ``santurkar2018how``) are evaluated in an mpmath
-context ``M`` and compared with :func:`numerics.bn_mp.mp_gradient`, numerical differentiation of
-the BN definition, over :func:`numerics.strategies.bn_cases`, at a working precision adapted to
+context ``M`` and compared with :func:`bnclaims.numerics.bn_mp.mp_gradient`, numerical differentiation of
+the BN definition, over :func:`bnclaims.numerics.strategies.bn_cases`, at a working precision adapted to
 the conditioning of the batch (:func:`work_dps`). Refutations are shrunk with
-:func:`numerics.search.shrink` and certified with :mod:`numerics.intervals` against the BN
+:func:`bnclaims.numerics.search.shrink` and certified with :mod:`bnclaims.numerics.intervals` against the BN
 *definition*: :class:`Jet` (truncated Taylor series, i.e. forward-mode dual / hyper-dual numbers)
-carried through :func:`numerics.bn_mp.bn_forward` in ``mpmath.iv`` gives enclosures of exact
+carried through :func:`bnclaims.numerics.bn_mp.bn_forward` in ``mpmath.iv`` gives enclosures of exact
 derivatives that share no code with any closed form. Also the engine reused by
 ``numerics/ioffe2015.py`` and ``numerics/santurkar2018_smoothness.py``: :func:`property_check`,
 :func:`user_check`, :func:`def_grad`, :func:`def_jacobian`.
@@ -25,8 +25,8 @@ from bnclaims.context import Context
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics import bn_mp, intervals, search, strategies
-from numerics.inputs import default_upstream, to_mp
+from bnclaims.numerics import bn_mp, intervals, search, strategies
+from bnclaims.numerics.inputs import default_upstream, to_mp
 
 __all__ = ["Jet", "JetContext", "jet_bn", "def_grad", "def_jacobian", "work_dps", "projection_grad",
            "reference_grad", "grad_err", "property_check", "user_check", "check_projection_form",
@@ -119,7 +119,7 @@ class JetContext:
 
 
 def jet_bn(M, y: Sequence, d: Sequence, gamma, eps, order: int = 1) -> list:
-    """``BN(y + t d)`` (beta = 0) as jets, through the plain definition :func:`numerics.bn_mp.bn_forward`."""
+    """``BN(y + t d)`` (beta = 0) as jets, through the plain definition :func:`bnclaims.numerics.bn_mp.bn_forward`."""
     J = JetContext(M, order)
     return bn_mp.bn_forward(J, J.path(y, d), J.const(gamma), 0, J.const(eps))
 
@@ -225,7 +225,7 @@ def property_check(ctx: Context, *, name: str, error: Callable[[strategies.BNCas
 
 
 def user_fr(y, eps, gamma, g) -> tuple:
-    """User data as exact rationals; ``g`` defaults to :func:`numerics.inputs.default_upstream`."""
+    """User data as exact rationals; ``g`` defaults to :func:`bnclaims.numerics.inputs.default_upstream`."""
     yy = [Fraction(v) for v in y]
     gg = [Fraction(v) for v in g] if g is not None else default_upstream(yy)
     return yy, gg, Fraction(gamma), Fraction(eps)

@@ -25,8 +25,8 @@ from mpmath import iv
 from bnclaims.context import Context
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.intervals import certify_positive
-from numerics.search import run_property
+from bnclaims.numerics.intervals import certify_positive
+from bnclaims.numerics.search import run_property
 
 __all__ = [
     "spd_cases", "rational_spd", "modified_kappa", "project_out", "certify_kappa_exceeds",

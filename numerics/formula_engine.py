@@ -1,17 +1,17 @@
 """Numerics level of formula claims (:mod:`bnclaims.formula`): hypothesis property runs at >= 50 digits.
 
 :func:`check` evaluates both sides of a :class:`bnclaims.formula.FormulaClaim` in mpmath *from the BN
-definition* (:func:`numerics.bn_mp.bn_forward`, Ioffe & Szegedy 2015 Alg. 1, ``ioffe2015batch``):
+definition* (:func:`bnclaims.numerics.bn_mp.bn_forward`, Ioffe & Szegedy 2015 Alg. 1, ``ioffe2015batch``):
 ``J d``, ``J^T w``, the Hessian form and the staged partials of Ioffe & Szegedy §3 are coefficients of
-jets (dual / hyper-dual numbers, :class:`numerics.bn_jacobian.Jet`) carried through the definitions,
+jets (dual / hyper-dual numbers, :class:`bnclaims.numerics.bn_jacobian.Jet`) carried through the definitions,
 never a closed form under test; a generic loss enters as ``L(z') = <g, z' - z> + (z' - z)^T H (z' - z)/2``
 (gradient ``g``, Hessian ``H`` at ``z``). Cases come from :func:`formula_cases`, which builds on
-:func:`numerics.strategies.bn_cases` and enforces the hypotheses in the strategy (``m >= k`` is the
+:func:`bnclaims.numerics.strategies.bn_cases` and enforces the hypotheses in the strategy (``m >= k`` is the
 lower bound of the drawn size, so shrinking never leaves it; a fixed or positive eps restricts the eps
 values; every other hypothesis filters exactly). Each side carries a magnitude (an upper bound of the
 terms that may cancel in it) so that an identity whose two sides are 0 is judged against its natural
 scale. A violation is shrunk (small batches first) and re-evaluated in ``mpmath.iv`` at the exact
-rational inputs: REFUTED needs the enclosure on the violating side (:mod:`numerics.intervals`).
+rational inputs: REFUTED needs the enclosure on the violating side (:mod:`bnclaims.numerics.intervals`).
 """
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ from bnclaims.formula import (BNOf, Dot, FormulaClaim, HessianForm, Hypotheses, 
                               VectorSymbol, bn)
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics import bn_mp, intervals, search, strategies
-from numerics.bn_jacobian import Jet, JetContext, def_grad, jet_bn, work_dps
-from numerics.inputs import to_mp
+from bnclaims.numerics import bn_mp, intervals, search, strategies
+from bnclaims.numerics.bn_jacobian import Jet, JetContext, def_grad, jet_bn, work_dps
+from bnclaims.numerics.inputs import to_mp
 
 __all__ = ["FormulaCase", "formula_cases", "sides", "residual", "check"]
 
@@ -41,7 +41,7 @@ _SCALARS = [Fraction(x) for x in (1, 2, -1, Fraction(1, 2), 3, -2)]
 
 @dataclass(frozen=True)
 class FormulaCase:
-    """A :class:`numerics.strategies.BNCase` plus a direction ``v``, an index ``i``, a loss Hessian ``H``
+    """A :class:`bnclaims.numerics.strategies.BNCase` plus a direction ``v``, an index ``i``, a loss Hessian ``H``
     and the free scalars (exact rationals)."""
 
     base: strategies.BNCase

@@ -1,10 +1,10 @@
 """High-precision check of Ioffe & Szegedy 2015 §3 (``ioffe2015batch``): staged backprop == J^T g (C01),
-and seed 001's vanishing second term of dL/dmu (C03), over :func:`numerics.strategies.bn_cases`.
+and seed 001's vanishing second term of dL/dmu (C03), over :func:`bnclaims.numerics.strategies.bn_cases`.
 
 The staged formulas are evaluated literally in mpmath and compared with
-:func:`numerics.bn_mp.mp_gradient` (numerical differentiation of the BN definition) at a precision
+:func:`bnclaims.numerics.bn_mp.mp_gradient` (numerical differentiation of the BN definition) at a precision
 adapted to the batch's conditioning; a violation is shrunk and interval-certified against
-``J^T g`` from dual numbers through the BN definition (:func:`numerics.bn_jacobian.def_grad`).
+``J^T g`` from dual numbers through the BN definition (:func:`bnclaims.numerics.bn_jacobian.def_grad`).
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import mpmath
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome
-from numerics import bn_mp, intervals
-from numerics.bn_jacobian import (_fr, _mp_case, def_grad, grad_err, property_check, reference_grad, user_check,
+from bnclaims.numerics import bn_mp, intervals
+from bnclaims.numerics.bn_jacobian import (_fr, _mp_case, def_grad, grad_err, property_check, reference_grad, user_check,
                                   work_dps)
 
 __all__ = ["staged_grad", "dmu_second_term", "check_backprop", "check_vanishing_term", "on_batch_backprop"]

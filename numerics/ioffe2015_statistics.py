@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from bnclaims.context import Context
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.bn_mp import rel_err
-from numerics.intervals import certify_nonzero
-from numerics.search import run_property, shrink
-from numerics.strategies import BNCase, bn_cases
+from bnclaims.numerics.bn_mp import rel_err
+from bnclaims.numerics.intervals import certify_nonzero
+from bnclaims.numerics.search import run_property, shrink
+from bnclaims.numerics.strategies import BNCase, bn_cases
 
 __all__ = [
     "Dist", "dists", "batch_variance_moments", "unbiased_coeff", "twin_unbiased_coeff",

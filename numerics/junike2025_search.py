@@ -44,8 +44,8 @@ from bnclaims.context import Context
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.intervals import certify_positive
-from numerics.search import shrink
+from bnclaims.numerics.intervals import certify_positive
+from bnclaims.numerics.search import shrink
 
 __all__ = [
     "Problem", "ProblemDistribution", "LEMMA45_DISTRIBUTION", "random_problem", "small_problems", "solve_spd",

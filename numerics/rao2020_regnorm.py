@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from bnclaims.context import Context
 from bnclaims.tolerances import mp_rel_tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.intervals import certify_nonzero, certify_positive, enclose
-from numerics.search import run_property
+from bnclaims.numerics.intervals import certify_nonzero, certify_positive, enclose
+from bnclaims.numerics.search import run_property
 
 __all__ = [
     "batches", "zbar_of", "regnorm_r", "batch_means", "CORRECT", "TWIN",

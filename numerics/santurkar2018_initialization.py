@@ -3,9 +3,9 @@
 Santurkar, Tsipras, Ilyas, Madry (2018), bibkey ``santurkar2018how``, Section 4.2:
 
 * Obs. 4.3 (catalog C06): gamma = sqrt(sigma^2 + eps), beta = mu reproduces the batch;
-  checked on :func:`numerics.strategies.bn_cases` (the hard batches) at ctx.dps digits.
+  checked on :func:`bnclaims.numerics.strategies.bn_cases` (the hard batches) at ctx.dps digits.
 * Obs. 4.3, strong reading: minima of the standard loss are critical points of the BN loss;
-  refuted on random bias-free regression problems (those of :mod:`numerics.junike2025_search`)
+  refuted on random bias-free regression problems (those of :mod:`bnclaims.numerics.junike2025_search`)
   by high-precision numerical differentiation, certified by intervals.
 * Lemma 4.5 (catalog C07): its right-hand side equals dist(W0, span W*)^2, the reference
   distance being an mpmath QR factorization (no shared formula).
@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from bnclaims.context import Context
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.bn_mp import batch_stats, bn_forward, mp_gradient, vec_rel_err
-from numerics.inputs import to_mp
-from numerics.intervals import certify_nonzero, certify_positive
-from numerics.junike2025_search import random_problem, solve_spd, standard_optimum
-from numerics.search import run_property, shrink
-from numerics.strategies import bn_cases
+from bnclaims.numerics.bn_mp import batch_stats, bn_forward, mp_gradient, vec_rel_err
+from bnclaims.numerics.inputs import to_mp
+from bnclaims.numerics.intervals import certify_nonzero, certify_positive
+from bnclaims.numerics.junike2025_search import random_problem, solve_spd, standard_optimum
+from bnclaims.numerics.search import run_property, shrink
+from bnclaims.numerics.strategies import bn_cases
 
 __all__ = [
     "gamma_sqrt", "gamma_square", "check_reparametrization", "check_reparametrization_twin",

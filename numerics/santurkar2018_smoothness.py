@@ -14,8 +14,8 @@ import mpmath
 from bnclaims.context import Context
 from bnclaims.tolerances import tol
 from bnclaims.verdicts import Outcome
-from numerics import bn_mp, intervals, strategies
-from numerics.bn_jacobian import (JetContext, _fr, _mp_case, def_grad, property_check, reference_grad, user_check,
+from bnclaims.numerics import bn_mp, intervals, strategies
+from bnclaims.numerics.bn_jacobian import (JetContext, _fr, _mp_case, def_grad, property_check, reference_grad, user_check,
                                   work_dps)
 
 __all__ = ["thm41_rhs", "check_thm41", "check_thm42", "on_batch_thm41"]

@@ -3,7 +3,7 @@
 Seed 001 (``wiki2025bn``, "Parameter Decoupling"); Arora et al. 2019 (``arora2019theoretical``,
 Lemma 2.4); Kohler et al. 2019 (``kohler2019exponential``). Catalog C09, C10, C11.
 
-The batch y = Xw of one unit is a :class:`numerics.strategies.BNCase` batch; X(aw) = a Xw is
+The batch y = Xw of one unit is a :class:`bnclaims.numerics.strategies.BNCase` batch; X(aw) = a Xw is
 formed exactly in rationals, so every comparison is between BN evaluations at ``ctx.dps``
 digits. BN is ill-conditioned on near-constant batches (condition number
 kappa = 1 + max|y - c|/sigma for any centre c), so the allowed relative error is
@@ -23,11 +23,11 @@ from bnclaims.context import Context
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.bn_mp import bn_forward, vec_rel_err
-from numerics.inputs import default_upstream
-from numerics.intervals import certify_nonzero
-from numerics.search import run_property, shrink
-from numerics.strategies import BNCase, bn_cases
+from bnclaims.numerics.bn_mp import bn_forward, vec_rel_err
+from bnclaims.numerics.inputs import default_upstream
+from bnclaims.numerics.intervals import certify_nonzero
+from bnclaims.numerics.search import run_property, shrink
+from bnclaims.numerics.strategies import BNCase, bn_cases
 
 __all__ = [
     "ScaleCase", "scale_cases", "Dual", "bn_dual", "property_check",

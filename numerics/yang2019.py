@@ -4,15 +4,15 @@ Yang, Pennington, Rao, Sohl-Dickstein, Schoenholz (2019), "A Mean Field Theory o
 Normalization", ICLR (bibkey ``yang2019mean``), Sec. 3.1.2:
 
 * Thm 8 (eq. 25): the ReLU rate lambda(B) at finite batch size (:func:`relu_rate_mp`, the closed form
-  of ``theory.yang2019.relu_rate`` written again here; :func:`homogeneous_rate_mp` for every
+  of ``bnclaims.theory.yang2019.relu_rate`` written again here; :func:`homogeneous_rate_mp` for every
   phi = alpha relu(z) + beta relu(-z)); :func:`check_relu_rate_table`: the printed values, monotone
   decrease, convergence to pi/(pi-1) at rate 1/B, and an interval enclosure of the limit.
 * Thm 9: the large-B rate E phi'(z)^2 / Var phi(z), z ~ N(0,1), of any activation
-  (:func:`large_batch_rate`, generic Gaussian quadrature in :mod:`numerics.activations`, re-exported
+  (:func:`large_batch_rate`, generic Gaussian quadrature in :mod:`bnclaims.numerics.activations`, re-exported
   here with the other activation names), :func:`check_poincare_panel` (>= 1, = 1 only for affine phi)
   and the user-facing :func:`activation_rate`.
 
-An activation is anything :func:`numerics.activations.as_activation` accepts: a name (``relu``,
+An activation is anything :func:`bnclaims.numerics.activations.as_activation` accepts: a name (``relu``,
 ``gelu``, ...), an expression in ``z`` (``relu(z - 1/2)``, ``He(1, z) + He(2, z)/4``), a sympy
 expression, or a Python callable on mpmath numbers. Example::
 
@@ -33,9 +33,9 @@ from bnclaims.context import Context
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol, tol
 from bnclaims.verdicts import Outcome, Verdict
-from numerics.activations import (KNOWN_ACTIVATIONS, Activation, _mp, activation_from_expr, as_activation,
+from bnclaims.numerics.activations import (KNOWN_ACTIVATIONS, Activation, _mp, activation_from_expr, as_activation,
                                   exact_polynomial_moments, gaussian_moments, large_batch_rate, parse_activation)
-from numerics.intervals import certify_positive, endpoints
+from bnclaims.numerics.intervals import certify_positive, endpoints
 
 __all__ = [
     "pi_over_pi_minus_1", "pi_over_pi_minus_2", "relu_rate_mp", "homogeneous_rate_mp", "relu_rate_enclosure",

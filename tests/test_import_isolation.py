@@ -4,7 +4,7 @@ import sys
 
 CODE = r"""
 import importlib, pkgutil, sys
-import theory, numerics
+from bnclaims import numerics, theory
 for pkg in (theory, numerics):
     for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
         importlib.import_module(mod.name)

@@ -34,7 +34,7 @@ def cuda():
 
 @pytest.mark.gpu
 def test_curvature_benchmark_runs_on_cuda(tmp_path, cuda):
-    from gpu_checks.curvature.bench_curvature import main
+    from bnclaims.gpu_checks.curvature.bench_curvature import main
 
     out = tmp_path / "gpu.json"
     assert main(["--preset", "gpu", "--device", "cuda", "--json", str(out)]) == 0

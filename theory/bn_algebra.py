@@ -34,7 +34,7 @@ from typing import Iterable, Iterator, Mapping
 
 import sympy as sp
 
-from theory.exact_numbers import exact_nonzero, exact_number  # exact_nonzero: re-exported for the claims
+from bnclaims.theory.exact_numbers import exact_nonzero, exact_number  # exact_nonzero: re-exported for the claims
 
 __all__ = [
     "m", "eps", "gamma", "beta", "mu", "s", "sigma", "p1g", "qg", "BASIS", "GRAM", "Vec",

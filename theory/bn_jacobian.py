@@ -11,7 +11,7 @@
   singular values are "clustered around 1"; read charitably (only the *nonzero* singular values,
   within a factor ``2`` of 1), an exact batch at the default ``gamma = 1`` breaks it.
 
-Symbolic ``m`` via :mod:`theory.bn_algebra`; explicit symbolic batches and exact spectra at
+Symbolic ``m`` via :mod:`bnclaims.theory.bn_algebra`; explicit symbolic batches and exact spectra at
 rational points for small ``m`` as an independent confirmation.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory import bn_algebra as A
-from theory.exact_numbers import exact_number
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory.exact_numbers import exact_number
 
 __all__ = ["projection_vector", "prove_projection_form", "exact_singular_values", "prove_spectrum",
            "refute_near_identity"]

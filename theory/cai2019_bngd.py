@@ -28,7 +28,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_number
+from bnclaims.theory.exact_numbers import exact_number
 
 __all__ = [
     "modified_matrix", "downdate_structure", "charpoly_sign_pattern", "secular_symbolic_d",

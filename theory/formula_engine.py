@@ -5,16 +5,16 @@ Szegedy 2015, Alg. 1; ``ioffe2015batch``) in three stages, with no knowledge of 
 formula:
 
 1. **Symbolic m** (:func:`algebra_difference`): both sides are translated into the inner-product
-   algebra of :mod:`theory.bn_algebra` (``y, g, v, e_i`` are the basis vectors ``y, g, u, w``;
-   ``J d`` and the Hessian form come from :func:`theory.bn_algebra.bn_path` derivatives, ``J^T w`` is
+   algebra of :mod:`bnclaims.theory.bn_algebra` (``y, g, v, e_i`` are the basis vectors ``y, g, u, w``;
+   ``J d`` and the Hessian form come from :func:`bnclaims.theory.bn_algebra.bn_path` derivatives, ``J^T w`` is
    the Riesz representer of ``<w, J t>`` in a free test direction ``t``; the entries ``a_i = <a, e_i>``
    use ``<1, e_i> = <e_i, e_i> = 1``). The difference vanishing as a rational function of the free
    Gram symbols (radicals canonicalized, :func:`is_zero`) proves the identity for every ``m`` and
    batch; an inequality is proved when the factored difference has a sign sympy can certify.
-   Every such proof is cross-checked exactly at one explicit point (:func:`theory.formula_search.cross_check`).
-2. **Refutation** (:func:`theory.formula_search.search`): a simplest-first exact search over every
+   Every such proof is cross-checked exactly at one explicit point (:func:`bnclaims.theory.formula_search.cross_check`).
+2. **Refutation** (:func:`bnclaims.theory.formula_search.search`): a simplest-first exact search over every
    free quantity that honours the hypotheses; a counterexample is re-verified exactly.
-3. **Explicit m** (:func:`theory.formula_explicit.prove_explicit`) when the expressions do not live in
+3. **Explicit m** (:func:`bnclaims.theory.formula_explicit.prove_explicit`) when the expressions do not live in
    the algebra or the difference did not simplify: exact proofs for each ``m`` with symbolic entries.
 """
 from __future__ import annotations
@@ -28,10 +28,10 @@ from bnclaims.context import Context
 from bnclaims.formula import (BNOf, Dot, FormulaClaim, HessianForm, Hypotheses, Jvp, LossHessian, Partial, Vjp,
                               VectorSymbol, bn)
 from bnclaims.verdicts import Outcome, Verdict
-from theory import bn_algebra as A
-from theory import formula_explicit as X
-from theory import formula_search as S
-from theory.formula_explicit import is_zero
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import formula_explicit as X
+from bnclaims.theory import formula_search as S
+from bnclaims.theory.formula_explicit import is_zero
 
 __all__ = ["NotInAlgebra", "algebra_difference", "prove", "is_zero"]
 
@@ -105,7 +105,7 @@ def _vjp(w: A.Vec) -> A.Vec:
 
 
 def _translate(expr: sp.Expr) -> Value:
-    """A vocabulary expression as an algebra scalar or :class:`theory.bn_algebra.Vec`."""
+    """A vocabulary expression as an algebra scalar or :class:`bnclaims.theory.bn_algebra.Vec`."""
     if isinstance(expr, VectorSymbol):
         if expr == bn.z:
             return A.YHAT * A.gamma + A.ONE * A.beta
@@ -229,7 +229,7 @@ def prove(claim: FormulaClaim, ctx: Context) -> Outcome:
                        else "no generic explicit point met the hypotheses for a cross-check")
             return Outcome(Verdict.PROVED, f"symbolic {mtxt}, {hyp.eps_text()} symbolic, s > 0, every batch "
                            f"and every value of the free quantities: {kind} in the inner-product algebra of "
-                           f"theory.bn_algebra; hypotheses: {hyp.describe()}; {checked}", evidence, steps, exprs)
+                           f"bnclaims.theory.bn_algebra; hypotheses: {hyp.describe()}; {checked}", evidence, steps, exprs)
         why = "the algebra proof disagrees with an exact explicit evaluation"
     cex = S.search(claim, ctx)
     evidence["search"] = cex["summary"]

@@ -1,4 +1,4 @@
-"""Explicit-m side of the formula-claim engine (:mod:`theory.formula_engine`): BN of ``m`` concrete or
+"""Explicit-m side of the formula-claim engine (:mod:`bnclaims.theory.formula_engine`): BN of ``m`` concrete or
 symbolic entries, straight from the definitions (Ioffe & Szegedy 2015, Alg. 1; ``ioffe2015batch``).
 
 * :class:`Point` and :func:`evaluate`: a vocabulary expression (:mod:`bnclaims.formula`) at a batch of
@@ -7,10 +7,10 @@ symbolic entries, straight from the definitions (Ioffe & Szegedy 2015, Alg. 1; `
   over sympy); a generic loss ``L`` enters through ``L(z') = <g, z' - z> + (z' - z)^T H (z' - z)/2``
   (gradient ``g``, Hessian ``H`` at ``z``). The same code runs in floats (stdlib ``math``) as a screen.
 * :func:`violation`: does a point violate the relation? Decided exactly
-  (:func:`theory.exact_numbers.exact_nonzero`: 60-digit error-controlled evaluation, else the minimal
+  (:func:`bnclaims.theory.exact_numbers.exact_nonzero`: 60-digit error-controlled evaluation, else the minimal
   polynomial) after a float screen that only orders the work.
 * :func:`prove_explicit`: exact proofs for each ``m`` with symbolic entries (``eps = S^2 - sigma^2``,
-  :func:`theory.bn_algebra.reduce_explicit`), for claims outside the symbolic-m algebra.
+  :func:`bnclaims.theory.bn_algebra.reduce_explicit`), for claims outside the symbolic-m algebra.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from bnclaims.context import Context
 from bnclaims.formula import (BNOf, Dot, FormulaClaim, HessianForm, Hypotheses, Jvp, LossHessian, Partial, Vjp,
                               VectorSymbol, bn)
 from bnclaims.tolerances import tol
-from theory import bn_algebra as A
-from theory.exact_numbers import exact_nonzero, exact_number
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory.exact_numbers import exact_nonzero, exact_number
 
 __all__ = ["Point", "evaluate", "differences", "is_zero", "violation", "prove_explicit"]
 

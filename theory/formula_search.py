@@ -1,4 +1,4 @@
-"""Exact counterexample search for formula claims (:mod:`theory.formula_engine`), simplest first.
+"""Exact counterexample search for formula claims (:mod:`bnclaims.theory.formula_engine`), simplest first.
 
 :func:`search` enumerates batch sizes ``m`` from the hypotheses' lower bound (a claim for ``m >= 3`` never
 tries ``m = 2``) and, for each, tuples of candidates for *every* free quantity the claim uses: the batch
@@ -6,7 +6,7 @@ tries ``m = 2``) and, for each, tuples of candidates for *every* free quantity t
 (unit vectors, then ``1`` and ``(1..m)``), the index ``i``, the loss Hessian ``H`` (``0, I, E_11, 11^T,
 diag(1..m)``), ``gamma``, ``beta``, ``eps`` and the free scalars (small rationals), each list filtered by
 the hypotheses on that quantity, tuples ordered by the sum of their ranks. Every point is checked against
-all hypotheses exactly; the decision at a point is exact (:func:`theory.formula_explicit.violation`).
+all hypotheses exactly; the decision at a point is exact (:func:`bnclaims.theory.formula_explicit.violation`).
 :func:`cross_check` re-tests a symbolic proof at one generic exact point for the two smallest ``m``.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.formula import FormulaClaim, Hypotheses, bn
-from theory import bn_algebra as A
-from theory.formula_explicit import Point, violation
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory.formula_explicit import Point, violation
 
 __all__ = ["search", "cross_check", "simplest_first"]
 

@@ -9,7 +9,7 @@ Checks (bibkeys ``ioffe2015batch``; restated in seed 001 = ``wiki2025bn``, "Back
   ``dL/dy_i = dL/dyhat_i / s + dL/dsigma^2 2 (y_i - mu)/m + dL/dmu / m``,
   ``dL/dgamma = sum_i g_i yhat_i``, ``dL/dbeta = sum_i g_i``
   equals the exact derivative ``J^T g`` for every ``eps >= 0``. Proof: symbolic ``m`` in the
-  inner-product algebra of :mod:`theory.bn_algebra` (the exact gradient is the Riesz
+  inner-product algebra of :mod:`bnclaims.theory.bn_algebra` (the exact gradient is the Riesz
   representer of the directional derivative computed from the definitions), confirmed
   independently with ``m`` symbolic entries for ``m = 2..8`` (per preset).
 * C03, :func:`prove_vanishing_term`: seed 001's remark that the second term of ``dL/dmu``,
@@ -27,8 +27,8 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory import bn_algebra as A
-from theory.exact_numbers import exact_number
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory.exact_numbers import exact_number
 
 __all__ = ["StagedFormula", "STAGED", "staged_vector", "staged_components", "prove_backprop",
            "prove_vanishing_term"]

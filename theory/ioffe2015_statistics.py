@@ -19,7 +19,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_number
+from bnclaims.theory.exact_numbers import exact_number
 
 __all__ = [
     "M", "MU", "SIGMA2", "C", "N", "expected_batch_variance", "iid_pair_moment",

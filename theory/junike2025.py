@@ -24,7 +24,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_number
+from bnclaims.theory.exact_numbers import exact_number
 
 __all__ = [
     "c08_data", "standard_loss", "bn_loss", "standard_optimum", "fixed_bn_optimum",

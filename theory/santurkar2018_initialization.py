@@ -22,8 +22,8 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_nonzero, exact_number
-from theory.junike2025 import bn_loss, c08_data, standard_optimum
+from bnclaims.theory.exact_numbers import exact_nonzero, exact_number
+from bnclaims.theory.junike2025 import bn_loss, c08_data, standard_optimum
 
 __all__ = [
     "gamma_sqrt_var_eps", "gamma_var_eps", "check_reparametrization", "check_reparametrization_twin",

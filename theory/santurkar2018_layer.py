@@ -1,5 +1,5 @@
 """Santurkar et al. 2018 (``santurkar2018how``) Thms 4.1 and 4.2 for a whole BN layer, with eps > 0: the forms
-that :mod:`gpu_checks.experiments.bn_layer_theorems` checks inside networks.
+that :mod:`bnclaims.gpu_checks.experiments.bn_layer_theorems` checks inside networks.
 
 A layer has units j = 1..C; unit j normalizes its batch y_j in R^m on its own (z_j = gamma_j yhat_j + beta_j,
 s_j^2 = sigma_j^2 + eps), so z(y) = (z_1(y_1), ..., z_C(y_C)) and BN's Jacobian J = diag(J_1, ..., J_C) is
@@ -7,7 +7,7 @@ block-diagonal, J_j = (gamma_j/s_j)(I - 11^T/m - yhat_j yhat_j^T/m) (symmetric).
 g = dL/dz, H = d^2L/dz^2 (which couples units) and v = dLhat/dy = J g:
 
 * **Thm 4.1** is per unit: v_j = J_j g_j depends on g_j only, so the unit-level identity (C04,
-  ``theory.santurkar2018_smoothness.prove_thm41``) holds for each unit of the layer:
+  ``bnclaims.theory.santurkar2018_smoothness.prove_thm41``) holds for each unit of the layer:
   ||v_j||^2 = gamma_j^2/s_j^2 (||g_j||^2 - <1,g_j>^2/m - (2 - r_j)/m <g_j,yhat_j>^2), r_j = sigma_j^2/s_j^2.
 * **Thm 4.2**: for a direction w (w = v in the theorem), the chain rule gives
   w^T (d^2 Lhat/dy^2) w = (Jw)^T H (Jw) + sum_j <g_j, z_j''[w_j, w_j]>, the second term block-diagonal.
@@ -26,7 +26,7 @@ import itertools
 
 import sympy as sp
 
-from theory import bn_algebra as A
+from bnclaims.theory import bn_algebra as A
 
 __all__ = ["prove_unit_eps_form", "prove_layer_form", "scalar_factor_fails", "bn_term"]
 

@@ -20,7 +20,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory import bn_algebra as A
+from bnclaims.theory import bn_algebra as A
 
 __all__ = ["prove_thm41", "prove_thm42", "HSYM"]
 

@@ -19,7 +19,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_nonzero
+from bnclaims.theory.exact_numbers import exact_nonzero
 
 __all__ = [
     "SymBatch", "ListBatch", "bn_entry", "exact_nonzero", "linear_in_weights",

@@ -25,7 +25,7 @@ import sympy as sp
 
 from bnclaims.context import Context
 from bnclaims.verdicts import Outcome, Verdict
-from theory.exact_numbers import exact_nonzero
+from bnclaims.theory.exact_numbers import exact_nonzero
 
 __all__ = [
     "B", "sigma_w", "inverse_chi2_mean", "linear_rate_derivation", "prove_linear_rate",
@@ -244,7 +244,7 @@ def prove_relu_limit(ctx: Context, limit: sp.Expr | str = sp.pi / (sp.pi - 1)) -
     (alpha, beta) = (1, 0) and that the large-B value equals E relu'^2 / Var relu (Thm 9's rate,
     by sympy Gaussian integrals), then computes the limit twice (``sympy.limit`` and the series in
     1/B) and compares it with ``limit``. A difference is refuted exactly: it is a nonzero number
-    (sympy's error-controlled evaluation, :func:`theory.exact_numbers.exact_nonzero`).
+    (sympy's error-controlled evaluation, :func:`bnclaims.theory.exact_numbers.exact_nonzero`).
     """
     limit = sp.sympify(limit)
     same = _is_zero(relu_rate(B) - homogeneous_rate(B, 1, 0))

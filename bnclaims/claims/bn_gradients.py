@@ -24,11 +24,11 @@ from bnclaims.formula import FormulaClaim, bn
 from bnclaims.formula_conjunction import AllOf
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import bn_jacobian as nj
-from numerics import ioffe2015 as ni
-from numerics import santurkar2018_smoothness as ns
-from theory import bn_algebra as A
-from theory import bn_jacobian as tj
+from bnclaims.numerics import bn_jacobian as nj
+from bnclaims.numerics import ioffe2015 as ni
+from bnclaims.numerics import santurkar2018_smoothness as ns
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import bn_jacobian as tj
 
 F = Fraction
 _HYP = ("batch size m >= 2", "eps >= 0 and sigma^2 + eps > 0", "1/m (biased) batch variance",

@@ -1,6 +1,6 @@
 """BN inference statistics (catalog C12, C13, C14): unbiased variance, running averages, affine map.
 
-Checks: :mod:`theory.ioffe2015_statistics` (sympy) and :mod:`numerics.ioffe2015_statistics`
+Checks: :mod:`bnclaims.theory.ioffe2015_statistics` (sympy) and :mod:`bnclaims.numerics.ioffe2015_statistics`
 (mpmath enumeration, hypothesis, a seeded Monte Carlo). Each twin reuses the same check with a
 changed coefficient or sign.
 """
@@ -11,8 +11,8 @@ from functools import partial
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import ioffe2015_statistics as nst
-from theory import ioffe2015_statistics as tst
+from bnclaims.numerics import ioffe2015_statistics as nst
+from bnclaims.theory import ioffe2015_statistics as tst
 
 __all__: list[str] = []
 

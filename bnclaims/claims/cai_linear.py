@@ -8,8 +8,8 @@ import numpy as np
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import cai2019_bngd as num
-from theory import cai2019_bngd as thy
+from bnclaims.numerics import cai2019_bngd as num
+from bnclaims.theory import cai2019_bngd as thy
 
 
 def _spd_exact(h: list[list[Fraction]]) -> bool:

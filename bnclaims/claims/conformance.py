@@ -66,8 +66,8 @@ def _func_hessian_note() -> str:
 def _forward(impl: str, dtypes: tuple[str, ...] | None = None, large_mean: bool = False):
     def check(ctx: Context) -> Outcome:
         """Forward pass of ``impl`` against the mpmath reference BN (Ioffe & Szegedy 2015, Alg. 1), error <= c kappa u; see conformance.torch_forward."""
-        from conformance.planted import get_impl
-        from conformance.torch_forward import DTYPES, OFFSETS, check_forward
+        from bnclaims.conformance.planted import get_impl
+        from bnclaims.conformance.torch_forward import DTYPES, OFFSETS, check_forward
 
         offsets = (100.0, 1e4) if large_mean else OFFSETS
         return check_forward(ctx, get_impl(impl), dtypes or DTYPES, salt=f"forward:{impl}", offsets=offsets)
@@ -77,8 +77,8 @@ def _forward(impl: str, dtypes: tuple[str, ...] | None = None, large_mean: bool 
 def _running(impl: str):
     def check(ctx: Context) -> Outcome:
         """Running-statistics update of ``impl`` against the reference (PyTorch BatchNorm docs: unbiased running_var, momentum convention); see conformance.running_stats."""
-        from conformance.planted import get_impl
-        from conformance.running_stats import check_running_stats
+        from bnclaims.conformance.planted import get_impl
+        from bnclaims.conformance.running_stats import check_running_stats
 
         return check_running_stats(ctx, get_impl(impl), salt=f"running:{impl}")
     return check
@@ -87,9 +87,9 @@ def _running(impl: str):
 def _mapping(wrong: str):
     def check(ctx: Context) -> Outcome:
         """torch's running statistics with a planted wrong cross-framework mapping: each framework's documented rule (Keras/Flax/CNTK docs), mapped, against torch.nn.BatchNorm1d; see conformance.conventions."""
-        from conformance.conventions import WRONG_MAPPINGS
-        from conformance.planted import TORCH_IMPL
-        from conformance.running_stats import check_running_stats
+        from bnclaims.conformance.conventions import WRONG_MAPPINGS
+        from bnclaims.conformance.planted import TORCH_IMPL
+        from bnclaims.conformance.running_stats import check_running_stats
 
         return check_running_stats(ctx, TORCH_IMPL, salt=f"mapping:{wrong}", mappings=WRONG_MAPPINGS[wrong])
     return check
@@ -98,8 +98,8 @@ def _mapping(wrong: str):
 def _bs1(guarded: bool):
     def check(ctx: Context) -> Outcome:
         """Training with one value per channel must raise (PyTorch BatchNorm); see conformance.batch_size_one."""
-        from conformance.batch_size_one import check_batch_size_one, unguarded_impl
-        from conformance.planted import TORCH_IMPL
+        from bnclaims.conformance.batch_size_one import check_batch_size_one, unguarded_impl
+        from bnclaims.conformance.planted import TORCH_IMPL
 
         return check_batch_size_one(ctx, TORCH_IMPL if guarded else unguarded_impl())
     return check
@@ -108,7 +108,7 @@ def _bs1(guarded: bool):
 def _grads(impl: str):
     def check(ctx: Context) -> Outcome:
         """gradcheck / gradgradcheck with random upstream gradients and backward vs the mpmath reference; see conformance.gradchecks."""
-        from conformance.gradchecks import check_gradients
+        from bnclaims.conformance.gradchecks import check_gradients
 
         return check_gradients(ctx, impl)
     return check
@@ -121,7 +121,7 @@ def _hessian(path: str):
             import torch.func  # noqa: F401 -- availability probe only: torch.func exists from torch 2.0
         except ImportError:
             return Outcome(Verdict.INCONCLUSIVE, "torch.func is not available in the installed torch")
-        from conformance.hessian_paths import check_hessian_paths
+        from bnclaims.conformance.hessian_paths import check_hessian_paths
 
         return check_hessian_paths(ctx, path)
     return check

@@ -1,7 +1,7 @@
 """Hessian outliers through training, by normalizer and by batch-statistics mode (Rao & Sohl-Dickstein
 §6, Figs. 4 and 6; Ghorbani et al. 2019 §4).
 
-Catalog C35 and E6. The measurement is :func:`gpu_checks.experiments.hessian_spectra.spectra_through_training`;
+Catalog C35 and E6. The measurement is :func:`bnclaims.gpu_checks.experiments.hessian_spectra.spectra_through_training`;
 both claims read the same cells (the BN and no-normalization cells of the first are the cells of the
 second). Each criterion is written here, before any run.
 """
@@ -18,7 +18,7 @@ from bnclaims.verdicts import Level
 
 Records = Mapping[str, Mapping[str, Any]]
 
-FUNCTION = "gpu_checks.experiments.hessian_spectra:spectra_through_training"
+FUNCTION = "bnclaims.gpu_checks.experiments.hessian_spectra:spectra_through_training"
 NORMS = {"BN": "batch", "LN": "layer", "PreLN": "prelayer", "RegNorm": "regnorm", "BMLV": "bmlv", "LMBV": "lmbv",
          "none": "none"}
 OTHERS = tuple(a for a in NORMS if a != "LN")

@@ -1,7 +1,7 @@
 """Test accuracy with batch statistics against running statistics across test batch sizes (Rao &
 Sohl-Dickstein, Fig. 5, Table 3 "Batch-Train", §8; blog 002 shortcomings; catalog C36, E8).
 
-The measurement lives in :mod:`gpu_checks.experiments.rao_batch_size`; the criterion is written here, before
+The measurement lives in :mod:`bnclaims.gpu_checks.experiments.rao_batch_size`; the criterion is written here, before
 any run. Empirical claim: no expected verdict; its false twin (LayerNorm and PreLayerNorm degrade at small
 test batches too) is judged on the same cells.
 """
@@ -73,7 +73,7 @@ _TESTS_OK = DesignCondition("the test batch sizes include B = 4 and a largest ba
 
 EXPERIMENT = ScaleExperiment(
     name="trained nets evaluated with running statistics and with test-batch statistics, by test batch size",
-    function="gpu_checks.experiments.rao_batch_size:test_batch_accuracy", designs=_designs(), plot=_plot,
+    function="bnclaims.gpu_checks.experiments.rao_batch_size:test_batch_accuracy", designs=_designs(), plot=_plot,
     description=("one training run per normalizer and seed (shared initialization and data order; SGD momentum "
                  "0.9); 360 test images, accuracy with running statistics (eval) and with the statistics of "
                  "shuffled test batches of B (two random partitions, incomplete batch dropped); B = 1 makes BN "

@@ -9,8 +9,8 @@ import sympy as sp
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import rao2020_regnorm as num
-from theory import rao2020_regnorm as thy
+from bnclaims.numerics import rao2020_regnorm as num
+from bnclaims.theory import rao2020_regnorm as thy
 
 
 def _normalized_witness() -> bool:

@@ -3,8 +3,8 @@ checked at every BN layer of trained networks, in their working precision.
 
 No claim is registered here: :mod:`bnclaims.claims.bn_gradients` adds these checks to
 ``santurkar.thm41_grad_norm`` and ``santurkar.thm42_hessian_quadratic_form`` (and their false twins, on the
-same cells). The layer-level forms and the tolerance rule are in :mod:`gpu_checks.experiments.bn_layer_theorems`,
-derived in :mod:`theory.santurkar2018_layer`.
+same cells). The layer-level forms and the tolerance rule are in :mod:`bnclaims.gpu_checks.experiments.bn_layer_theorems`,
+derived in :mod:`bnclaims.theory.santurkar2018_layer`.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _plot(series: tuple[tuple[str, str], ...], title: str):
 
 EXPERIMENT = ScaleExperiment(
     name="Thm 4.1 and 4.2 at every BN layer of an MLP and a conv net, at initialization and after training",
-    function="gpu_checks.experiments.bn_layer_theorems:layer_theorems", designs=_designs(),
+    function="bnclaims.gpu_checks.experiments.bn_layer_theorems:layer_theorems", designs=_designs(),
     description=("float32 (and at the gpu preset float64) training on digits / CIFAR-shaped digits; at step 0 "
                  "and after training, on the next training batch, per BN layer: Thm 4.1 per unit (exact eps form "
                  "against the network's own gradient), Thm 4.2 along the layer's gradient and along two units' "

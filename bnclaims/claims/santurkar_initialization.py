@@ -10,10 +10,10 @@ from fractions import Fraction
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import junike2025_search as njs
-from numerics import santurkar2018_initialization as nsi
-from theory import junike2025 as tj
-from theory import santurkar2018_initialization as tsi
+from bnclaims.numerics import junike2025_search as njs
+from bnclaims.numerics import santurkar2018_initialization as nsi
+from bnclaims.theory import junike2025 as tj
+from bnclaims.theory import santurkar2018_initialization as tsi
 
 F = Fraction
 _C08_X = ((F(1), F(0)), (F(0), F(1)), (F(1), F(1)))

@@ -2,8 +2,8 @@
 (catalog E1-E3).
 
 Three empirical claims (no expected verdict written in advance), each with a false twin judged on the same
-cells. The measurements live in :mod:`gpu_checks.experiments.santurkar2018_noisy`,
-:mod:`gpu_checks.experiments.santurkar2018_ics` and :mod:`gpu_checks.experiments.santurkar2018_landscape`;
+cells. The measurements live in :mod:`bnclaims.gpu_checks.experiments.santurkar2018_noisy`,
+:mod:`bnclaims.gpu_checks.experiments.santurkar2018_ics` and :mod:`bnclaims.gpu_checks.experiments.santurkar2018_landscape`;
 the criteria are written here, before any run. Design (default and quick presets): a ReLU MLP of 6 hidden
 layers of width 64 on scikit-learn's digits, torch-default initialization, plain SGD at lr 0.1, batch 64,
 BN with batch statistics; at this depth BN trains the net and the unnormalized net barely leaves chance
@@ -76,7 +76,7 @@ def _noisy_designs() -> dict:
 
 NOISY = ScaleExperiment(
     name="standard, BN and noisy BN networks trained from one initialization",
-    function="gpu_checks.experiments.santurkar2018_noisy:noisy_training", designs=_noisy_designs(),
+    function="bnclaims.gpu_checks.experiments.santurkar2018_noisy:noisy_training", designs=_noisy_designs(),
     description=("noisy BN: after every BN layer y = sigma_t x + mu_t + 0.5 z per activation and sample, z ~ N(0, 1) "
                  "fresh each step; per-unit shift mu_t in [-1, 1] and scale sigma_t in [1/2, 2] drift by a clipped "
                  "random walk (step 0.1, on log sigma) after every update; training passes only. Train accuracy: "
@@ -156,7 +156,7 @@ def _ics_designs() -> dict:
 
 ICS = ScaleExperiment(
     name="ICS by Definition 2.1 during training, with and without BN",
-    function="gpu_checks.experiments.santurkar2018_ics:ics_training", designs=_ics_designs(),
+    function="bnclaims.gpu_checks.experiments.santurkar2018_ics:ics_training", designs=_ics_designs(),
     description=("G = grad_{W_i} L, G' = the same after updating only the weight matrices W_1..W_{i-1}, same batch, "
                  "BN with batch statistics (bn_mode train, running statistics untouched); layers 2..k (head last) "
                  "at evenly spaced steps of SGD training. Readings: 'natural' (the SGD step at lr) and 'matched' "
@@ -224,7 +224,7 @@ def _landscape_designs() -> dict:
 
 LANDSCAPE = ScaleExperiment(
     name="loss and gradient along the gradient early in training, with and without BN",
-    function="gpu_checks.experiments.santurkar2018_landscape:landscape_training", designs=_landscape_designs(),
+    function="bnclaims.gpu_checks.experiments.santurkar2018_landscape:landscape_training", designs=_landscape_designs(),
     description=("at each probe step t: eta = f lr, f in {1/4, 1/2, 1, 2, 4}; range of L(w - eta g), range of "
                  "||grad L(w) - grad L(w - eta g)||, max over eta of that / ||eta g||; same batch, BN with batch "
                  "statistics (bn_mode train, running statistics untouched); mean of logs over probe steps"),

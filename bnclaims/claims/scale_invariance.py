@@ -1,11 +1,11 @@
 """Scale invariance and parameter decoupling (catalog C09, C10, C11).
 
 C09 and C11 are formula claims (:mod:`bnclaims.formula`): the theory level is the generic engine
-(:mod:`theory.formula_engine`), each twin a one-expression edit; the numerics level keeps
-:mod:`numerics.scale_invariance`, whose samples reach m = 300 and scale factors from 1e-30 to 1e30 (the
+(:mod:`bnclaims.theory.formula_engine`), each twin a one-expression edit; the numerics level keeps
+:mod:`bnclaims.numerics.scale_invariance`, whose samples reach m = 300 and scale factors from 1e-30 to 1e30 (the
 engine's sampler stays at m <= 40 and |a| <= 8). C10's
 gradient scaling compares J^T g at two batches, which the vocabulary cannot express: its checks stay
-:mod:`theory.scale_invariance` (sympy, symbolic m and d) and :mod:`numerics.scale_invariance`.
+:mod:`bnclaims.theory.scale_invariance` (sympy, symbolic m and d) and :mod:`bnclaims.numerics.scale_invariance`.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from bnclaims.formula import FormulaClaim, bn
 from bnclaims.formula_conjunction import AllOf
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.verdicts import Level, Verdict
-from numerics import scale_invariance as nsc
-from theory import scale_invariance as tsc
+from bnclaims.numerics import scale_invariance as nsc
+from bnclaims.theory import scale_invariance as tsc
 
 __all__: list[str] = []
 

@@ -1,8 +1,8 @@
 """Signal propagation at initialization by normalizer (De & Smith 2020; Rao & Sohl-Dickstein; blog 002).
 
 Catalog C23, C30-C34. The measurements live in
-:mod:`gpu_checks.experiments.desmith2020`, :mod:`gpu_checks.experiments.rao2020` and
-:mod:`gpu_checks.experiments.meanshift`; each claim's criterion is written here, before any run.
+:mod:`bnclaims.gpu_checks.experiments.desmith2020`, :mod:`bnclaims.gpu_checks.experiments.rao2020` and
+:mod:`bnclaims.gpu_checks.experiments.meanshift`; each claim's criterion is written here, before any run.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _desmith_plot(data: dict, path) -> None:
 
 DESMITH = ScaleExperiment(
     name="identity-skip pre-activation blocks x + W relu(norm(x))",
-    function="gpu_checks.experiments.desmith2020:residual_second_moment", designs=_desmith_designs(),
+    function="bnclaims.gpu_checks.experiments.desmith2020:residual_second_moment", designs=_desmith_designs(),
     description="He-initialized branch weight; BN in train mode; x_0 ~ N(0, I)", plot=_desmith_plot)
 
 
@@ -122,7 +122,7 @@ def _relmean_plot(data: dict, path) -> None:
 
 RELMEAN = ScaleExperiment(
     name="relative mean component of Wx for ReLU features x",
-    function="gpu_checks.experiments.rao2020:relative_mean", designs=_relmean_designs(),
+    function="bnclaims.gpu_checks.experiments.rao2020:relative_mean", designs=_relmean_designs(),
     description=("x = relu(g), g ~ N(0, I_N); W_ij ~ N(0, 1/N); |mean_i| / rms_i averaged over the batch and "
                  "over independent draws of W"),
     plot=_relmean_plot)
@@ -184,7 +184,7 @@ def _depth_plot(key: str, ylabel: str, title: str):
 
 PROPAGATION = ScaleExperiment(
     name="two noisy copies of a batch through ReLU MLPs, by normalizer",
-    function="gpu_checks.experiments.rao2020:noisy_copy_correlation", designs=_prop_designs(PROP_NORMS),
+    function="bnclaims.gpu_checks.experiments.rao2020:noisy_copy_correlation", designs=_prop_designs(PROP_NORMS),
     description=("x ~ N(0, I); copies x + 0.1 eps_1 and x + 0.1 eps_2, each normalized as its own batch; Pearson "
                  "correlation of the flattened post-activation h_l of the two copies; He init"),
     plot=_depth_plot("correlation", "Pearson correlation of the two copies",
@@ -235,7 +235,7 @@ register(Claim(
 
 MEANSHIFT = ScaleExperiment(
     name="independent inputs through ReLU MLPs, by normalizer",
-    function="gpu_checks.experiments.meanshift:pairwise_cosine", designs=_prop_designs(("batch", "layer", "none")),
+    function="bnclaims.gpu_checks.experiments.meanshift:pairwise_cosine", designs=_prop_designs(("batch", "layer", "none")),
     description="x ~ N(0, I) independent examples; mean pairwise cosine of post-activation h_l; He init",
     plot=_depth_plot("cosine", "mean pairwise cosine similarity",
                      "Mean shift: cosine similarity of independent examples against depth"))
@@ -290,7 +290,7 @@ def _ranking_plot(data: dict, path) -> None:
 
 RANKING = ScaleExperiment(
     name="plain conv nets on digits, by normalizer",
-    function="gpu_checks.experiments.rao2020:conv_gradient_ranking", designs=_rank_designs(),
+    function="bnclaims.gpu_checks.experiments.rao2020:conv_gradient_ranking", designs=_rank_designs(),
     description=("3x3 convs without skips, He init, scikit-learn digits with their labels, cross-entropy; "
                  "||dL/dW_l|| ||W_l|| per layer, slope of its log over layers 2..L (first layer excluded)"),
     plot=_ranking_plot)

@@ -1,13 +1,13 @@
 """Gradient explosion at initialization (Yang et al. 2019; catalog C19-C22).
 
-One experiment protocol for all five claims (:func:`gpu_checks.experiments.yang2019.gradient_profile`):
+One experiment protocol for all five claims (:func:`bnclaims.gpu_checks.experiments.yang2019.gradient_profile`):
 a deep MLP ``h_l = act(norm(W_l h_{l-1}))`` (optionally ``+ h_{l-1}``) at a variance-preserving
 initialization (sigma_w^2 = 2 for ReLU, 1 for linear and tanh), zero biases, gamma = 1, beta = 0, batch
 statistics differentiated through without writing running statistics, a per-sample Gaussian upstream
 gradient at the top, log-norms tracked with per-layer renormalization. The measured *rate* is
 ``exp(-slope)`` of the least-squares fit of ``log ||dL/dh_l||^2`` against ``l`` over ``l in [8, L - 5]``:
 the growth of the squared gradient norm per layer towards the input. The theory level derives the rates
-(:mod:`theory.yang2019`, :mod:`numerics.yang2019`); the scale level holds the simulation against them.
+(:mod:`bnclaims.theory.yang2019`, :mod:`bnclaims.numerics.yang2019`); the scale level holds the simulation against them.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from bnclaims.scale.criteria import Band, Criterion, DesignCondition, Measure
 from bnclaims.scale.experiment import ScaleExperiment, by_preset, scale_check
 from bnclaims.scale import plots
 from bnclaims.verdicts import Level, Verdict
-from numerics import yang2019 as num
-from theory import yang2019 as thy
+from bnclaims.numerics import yang2019 as num
+from bnclaims.theory import yang2019 as thy
 
-PROFILE = "gpu_checks.experiments.yang2019:gradient_profile"
+PROFILE = "bnclaims.gpu_checks.experiments.yang2019:gradient_profile"
 PI = math.pi
 RELU_LIMIT = PI / (PI - 1)
 

@@ -3,12 +3,12 @@ benchmark problem, each with its top-k Hessian eigenvalues, relative error again
 spectrum, HVP count (observed by wrapping the anchor's own HVP entry point), wall time, and a note of the
 quantity it computes.
 
-Our :class:`gpu_checks.nets.normalizers.Normalizer` writes its running statistics in train mode, which foreign
+Our :class:`bnclaims.gpu_checks.nets.normalizers.Normalizer` writes its running statistics in train mode, which foreign
 code cannot differentiate through (curvlinops' ``torch.func`` transforms refuse the in-place update) and
 which would leave the benchmark model's buffers changed. The anchors are therefore handed a plain-torch
 copy (:func:`plain_torch_clone`) with the same weights whose batch norm does not track running statistics,
 so every forward uses the batch statistics and the anchor computes the train-mode Hessian; its loss and
-gradient are checked against :class:`gpu_checks.curvature.functional_loss.FunctionalLoss` (float64, 1e-6) first.
+gradient are checked against :class:`bnclaims.gpu_checks.curvature.functional_loss.FunctionalLoss` (float64, 1e-6) first.
 Two copies exist: ``bn="torch"`` uses ``nn.BatchNorm1d(track_running_stats=False)`` (``F.batch_norm``),
 ``bn="manual"`` writes batch norm as plain tensor ops. The distinction matters for curvlinops, whose HVP is
 ``jvp(jacrev)``: through ``F.batch_norm(training=True)`` that product is asymmetric and wrong (conformance.torch_func_hessian_bn_train), so
@@ -36,8 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss
-from gpu_checks.nets.models import MLP
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss
+from bnclaims.gpu_checks.nets.models import MLP
 
 __all__ = ["AnchorsMissing", "ANCHOR_MODULES", "CloneMismatch", "HVPCounter", "ManualBatchNorm",
            "anchor_versions", "check_anchors", "plain_torch_clone", "verify_clone", "run_pyhessian",
@@ -243,8 +243,8 @@ def run_curvlinops(clone: nn.Module, x: Tensor, y: Tensor, exact_top: np.ndarray
 def _eval_mode_reference(model: nn.Module, x: Tensor, y: Tensor, k: int) -> np.ndarray:
     """The k eigenvalues of largest magnitude of the eval-mode Hessian, descending: PyHessian's power
     iteration with deflation finds those (negative ones included), not the algebraic top-k."""
-    from gpu_checks.curvature.hvp import HessianOperator
-    from gpu_checks.curvature.lanczos import lanczos_eigsh
+    from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+    from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
 
     loss = FunctionalLoss(model, x, y, bn_mode="eval", dtype=torch.float64)
     ends = [lanczos_eigsh(HessianOperator(loss, None), k, which=w, tol=1e-12, max_hvps=400).eigenvalues

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from gpu_checks.curvature.lanczos import EigResult, Operator, kato_temple_bounds
+from bnclaims.gpu_checks.curvature.lanczos import EigResult, Operator, kato_temple_bounds
 
 __all__ = ["arpack_eigsh"]
 

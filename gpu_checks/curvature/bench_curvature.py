@@ -36,17 +36,17 @@ import torch
 from torch import Tensor
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.arpack import arpack_eigsh
-from gpu_checks.nets.data import fixed_batch, load_digits_tensors
-from gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.curvature.ghorbani2019_slq import slq, w1_to_spectrum
-from gpu_checks.curvature.hvp import HessianOperator, symmetry_check
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.nets.models import build_model, count_parameters
-from gpu_checks.curvature.power import power_iteration
-from gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
-from gpu_checks.curvature.trace.hutchinson import hutchinson
+from bnclaims.gpu_checks.curvature.arpack import arpack_eigsh
+from bnclaims.gpu_checks.nets.data import fixed_batch, load_digits_tensors
+from bnclaims.gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.ghorbani2019_slq import slq, w1_to_spectrum
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator, symmetry_check
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.nets.models import build_model, count_parameters
+from bnclaims.gpu_checks.curvature.power import power_iteration
+from bnclaims.gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
+from bnclaims.gpu_checks.curvature.trace.hutchinson import hutchinson
 
 __all__ = ["PRESETS", "TRACE_FLOOR_KS", "make_problem", "trace_floor", "top10_repeats", "trace_repeats",
            "deflated_trace", "hvps_for_rel_stderr", "operator_floor", "environment", "hvp_costs", "run_bench",
@@ -447,7 +447,7 @@ def run_bench(preset: str = "default", *, device: str | None = None, seed: int =
     unchanged.append(buffers_identical(model, snap))
     res["buffers_unchanged"] = all(unchanged)
     if anchors:
-        from gpu_checks.curvature.anchors import run_anchors
+        from bnclaims.gpu_checks.curvature.anchors import run_anchors
 
         res["anchors"] = run_anchors(model, x, y, exact_top, seed=seed)
         unchanged.append(buffers_identical(model, snap))
@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bnclaims bench curvature: error: {problem}", file=sys.stderr)
         return 2
     if args.anchors:
-        from gpu_checks.curvature.anchors import AnchorsMissing, check_anchors
+        from bnclaims.gpu_checks.curvature.anchors import AnchorsMissing, check_anchors
 
         try:
             check_anchors()

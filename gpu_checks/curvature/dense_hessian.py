@@ -2,14 +2,14 @@
 
 Columns H e_j for blocks of unit vectors by double backward with ``is_grads_batched`` in the loss's
 dtype (float64 for a reference). For small MLPs the fully independent reference is
-:func:`gpu_checks.curvature.reference_functional.reference_hessian`.
+:func:`bnclaims.gpu_checks.curvature.reference_functional.reference_hessian`.
 """
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss
 
 __all__ = ["dense_hessian", "exact_spectrum"]
 

@@ -2,7 +2,7 @@
 
 ``L(theta) = CE(f(X; theta), y) + lambda * sum_l r^l`` where f is the module evaluated with
 :func:`torch.func.functional_call` on a parameter dict rebuilt from ``theta`` and *copies* of the buffers,
-inside :func:`gpu_checks.nets.normalizers.bn_mode` so that no normalizer writes its running statistics
+inside :func:`bnclaims.gpu_checks.nets.normalizers.bn_mode` so that no normalizer writes its running statistics
 (and the copies would absorb any write by a foreign module). The r^l are the RegNorm terms of seed 003,
 eq. (3).
 """
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from gpu_checks.nets.normalizers import BN_MODES, Normalizer, bn_mode, collect_regularizers
+from bnclaims.gpu_checks.nets.normalizers import BN_MODES, Normalizer, bn_mode, collect_regularizers
 
 __all__ = ["FunctionalLoss", "has_normalization", "buffer_snapshot", "buffers_identical"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gpu_checks.curvature.lanczos import Operator
+from bnclaims.gpu_checks.curvature.lanczos import Operator
 
 __all__ = ["SLQResult", "slq", "w1_to_spectrum"]
 

@@ -17,7 +17,7 @@ import warnings
 import torch
 from torch import Tensor
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss, has_normalization
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, has_normalization
 
 __all__ = ["METHODS", "HessianOperator", "hvp", "hessian_jacrev", "NormalizationInGraphError",
            "symmetry_check"]
@@ -59,7 +59,7 @@ def hessian_jacrev(loss: FunctionalLoss, theta: Tensor) -> Tensor:
             "refusing a jacrev-based second derivative: the model contains a normalization layer, and "
             "torch.func.hessian / jvp(jacrev) are wrong and asymmetric through F.batch_norm(training=True) "
             "(claim conformance.torch_func_hessian_bn_train). Use HessianOperator(method='double_backward' or 'jvp_grad') or "
-            "gpu_checks.curvature.dense_hessian.dense_hessian instead.")
+            "bnclaims.gpu_checks.curvature.dense_hessian.dense_hessian instead.")
     return torch.func.hessian(loss)(theta.detach())
 
 

@@ -26,8 +26,8 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss
-from gpu_checks.nets.normalizers import BATCH_KINDS, Normalizer, bn_mode
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss
+from bnclaims.gpu_checks.nets.normalizers import BATCH_KINDS, Normalizer, bn_mode
 
 __all__ = ["population_statistics", "with_population_statistics", "population_loss"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gpu_checks.curvature.lanczos import EigResult, Operator
+from bnclaims.gpu_checks.curvature.lanczos import EigResult, Operator
 
 __all__ = ["power_iteration"]
 

@@ -1,7 +1,7 @@
 """A hand-written MLP loss over the flat parameter vector: the independent reference for small networks.
 
-Written without :mod:`gpu_checks.nets.normalizers`, ``functional_call`` or torch's norm kernels: the forward
-pass of :class:`gpu_checks.nets.models.MLP` (with :class:`gpu_checks.nets.models.NormLinear` blocks) spelled out
+Written without :mod:`bnclaims.gpu_checks.nets.normalizers`, ``functional_call`` or torch's norm kernels: the forward
+pass of :class:`bnclaims.gpu_checks.nets.models.MLP` (with :class:`bnclaims.gpu_checks.nets.models.NormLinear` blocks) spelled out
 from the equations of seed 003 Table 1, so that its Hessian (:func:`reference_hessian`, by
 ``torch.autograd.functional.hessian``) checks the engine's HVPs by a separate code path.
 """

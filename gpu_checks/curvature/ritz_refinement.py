@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gpu_checks.curvature.lanczos import EigResult, Operator, kato_temple_bounds
+from bnclaims.gpu_checks.curvature.lanczos import EigResult, Operator, kato_temple_bounds
 
 __all__ = ["rayleigh_ritz_refine"]
 

@@ -6,10 +6,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss
-from gpu_checks.nets.models import build_model
-from gpu_checks.nets.normalizers import Normalizer
-from gpu_checks.curvature.reference_functional import reference_hessian, reference_mlp_loss
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss
+from bnclaims.gpu_checks.nets.models import build_model
+from bnclaims.gpu_checks.nets.normalizers import Normalizer
+from bnclaims.gpu_checks.curvature.reference_functional import reference_hessian, reference_mlp_loss
 
 __all__ = ["TINY", "tiny_problem", "tiny_reference_hessian", "tiny_reference_loss"]
 

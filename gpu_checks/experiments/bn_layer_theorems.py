@@ -8,7 +8,7 @@ For one BN layer with pre-BN activations y (unit j = feature or channel; its bat
 m = N H W (conv) entries), z_j = gamma_j yhat_j + beta_j, yhat_j = (y_j - mu_j)/s_j, s_j^2 = sigma_j^2 + eps
 (torch's eps = 1e-5), and Lhat(y) the network's training loss (cross-entropy, batch statistics in every
 BN layer) as a function of y with everything below the layer held fixed. g = dL/dz, v = dLhat/dy. The
-layer-level forms checked (derived from the unit-level proofs in :mod:`theory.santurkar2018_layer`):
+layer-level forms checked (derived from the unit-level proofs in :mod:`bnclaims.theory.santurkar2018_layer`):
 
 * **Thm 4.1, per unit** (BN's Jacobian is block-diagonal over units, so v_j depends on g_j only):
   ||v_j||^2 = gamma_j^2/s_j^2 (||g_j||^2 - <1,g_j>^2/m - (2 - r_j)/m <g_j,yhat_j>^2), r_j = sigma_j^2/s_j^2,
@@ -42,10 +42,10 @@ import torch
 from torch import Tensor
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.training import DATASETS, data_description, load_split, loss_of, make_model, train
-from gpu_checks.nets.normalizers import Normalizer, bn_mode
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.training import DATASETS, data_description, load_split, loss_of, make_model, train
+from bnclaims.gpu_checks.nets.normalizers import Normalizer, bn_mode
 
 __all__ = ["SPEC", "layer_theorems", "analyze", "unit_roundoff"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.nets.normalizers import bn_mode
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.nets.normalizers import bn_mode
 
 __all__ = ["SPEC", "NORMS", "residual_second_moment"]
 

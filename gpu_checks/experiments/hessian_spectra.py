@@ -7,22 +7,22 @@ Sohl-Dickstein §6, Figs. 4 and 6, catalog C35; Ghorbani et al. 2019 §4, catalo
 @inproceedings{ghorbani2019investigation, title={An Investigation into Neural Net Optimization via
   Hessian Eigenvalue Density}, author={Ghorbani, Behrooz and Krishnan, Shankar and Xiao, Ying}, year={2019}}
 
-One cell trains one model (:mod:`gpu_checks.experiments.training`: shared initialization and data order
+One cell trains one model (:mod:`bnclaims.gpu_checks.experiments.training`: shared initialization and data order
 per seed, plain SGD, the same learning rate for every normalizer) and, at each checkpoint step, computes
 the top eigenpairs of the Hessian of the cross-entropy (plus the RegNorm terms for ``regnorm``) on a
 fixed analysis batch, in each requested mode:
 
 * ``train``: batch statistics of the analysis batch, differentiated through (the training-mode Hessian);
 * ``population``: exact full-training-set statistics under the current weights, held constant
-  (:mod:`gpu_checks.curvature.population_stats`);
+  (:mod:`bnclaims.gpu_checks.curvature.population_stats`);
 * ``eval``: the momentum running averages accumulated by training, held constant.
 
-Eigenvalues come from restarted Lanczos (:func:`gpu_checks.curvature.lanczos.lanczos_eigsh`) in float64,
+Eigenvalues come from restarted Lanczos (:func:`bnclaims.gpu_checks.curvature.lanczos.lanczos_eigsh`) in float64,
 or in float32 followed by float64 Rayleigh-Ritz refinement on the Ritz vectors
-(:func:`gpu_checks.curvature.ritz_refinement.rayleigh_ritz_refine`); every eigenvalue is stored with its
+(:func:`bnclaims.gpu_checks.curvature.ritz_refinement.rayleigh_ritz_refine`); every eigenvalue is stored with its
 certified residual bound (an eigenvalue of the float64 operator lies in theta +- r) and the HVP count of
 the run that produced it. Optionally, stochastic Lanczos quadrature nodes and weights
-(:func:`gpu_checks.curvature.ghorbani2019_slq.slq`) at the last checkpoint, for density plots. The model's
+(:func:`bnclaims.gpu_checks.curvature.ghorbani2019_slq.slq`) at the last checkpoint, for density plots. The model's
 running statistics are bit-identical before and after every analysis (checked; a change raises).
 """
 from __future__ import annotations
@@ -34,15 +34,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.curvature.ghorbani2019_slq import slq
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.curvature.population_stats import population_loss
-from gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments import training as T
-from gpu_checks.nets.normalizers import BATCH_KINDS, KINDS, bn_mode
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.ghorbani2019_slq import slq
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.curvature.population_stats import population_loss
+from bnclaims.gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.nets.normalizers import BATCH_KINDS, KINDS, bn_mode
 
 __all__ = ["SPEC", "MODES", "analysis_batch", "hessian_loss", "top_eigenpairs", "spectra_through_training"]
 

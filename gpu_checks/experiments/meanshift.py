@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.nets.normalizers import KINDS
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.nets.normalizers import KINDS
 
 __all__ = ["SPEC", "pairwise_cosine"]
 

@@ -1,6 +1,6 @@
 """The initialization-time protocol shared by the network experiments.
 
-Every measurement in :mod:`gpu_checks.experiments` is a pure function ``fn(config, seed) -> dict``. This
+Every measurement in :mod:`bnclaims.gpu_checks.experiments` is a pure function ``fn(config, seed) -> dict``. This
 module holds what they share, so that the conventions are stated once:
 
 * **config**: :func:`parse_config` checks every key against a spec (unknown key or bad value ->
@@ -14,7 +14,7 @@ module holds what they share, so that the conventions are stated once:
   :func:`default_sigma_w2` or the ``sigma_w2`` key), "lecun" (Gaussian, ``sigma_w^2 = 1``) or
   "torch_default" (``nn.Linear``/``nn.Conv2d``'s U(-1/sqrt(fan_in), 1/sqrt(fan_in)), ``sigma_w^2 = 1/3``).
 * **the layer** (:class:`Dense`): ``h -> act(norm(norm.pre(h) W^T))``, optionally ``+ h`` (skip); the
-  normalizer is :class:`gpu_checks.nets.normalizers.Normalizer` evaluated under ``bn_mode("train")``
+  normalizer is :class:`bnclaims.gpu_checks.nets.normalizers.Normalizer` evaluated under ``bn_mode("train")``
   (batch statistics differentiated through, running statistics never written).
 * **the renormalized backward profile** (:func:`renormalized_backward`) and **slope fitting**
   (:func:`ls_slope`).
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gpu_checks.nets.normalizers import Normalizer, bn_mode
+from bnclaims.gpu_checks.nets.normalizers import Normalizer, bn_mode
 
 __all__ = ["ACTIVATIONS", "INITS", "DTYPES", "REQUIRED", "one_of", "integer", "real", "boolean", "optional",
            "int_list", "parse_config", "generator", "randn", "default_sigma_w2", "init_variance", "weight",

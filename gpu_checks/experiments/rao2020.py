@@ -6,7 +6,7 @@
   emulate the best properties of common normalizers without batch dependence}, author={Rao, Vinay and
   Sohl-Dickstein, Jascha}, year={2020}}
 
-Normalizer definitions: seed 003, Table 1 (:mod:`gpu_checks.nets.normalizers`), evaluated under
+Normalizer definitions: seed 003, Table 1 (:mod:`bnclaims.gpu_checks.nets.normalizers`), evaluated under
 ``bn_mode("train")``: batch statistics of the batch at hand, differentiated through, never written.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.nets.data import fixed_batch, load_digits_tensors
-from gpu_checks.nets.normalizers import KINDS, bn_mode
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.nets.data import fixed_batch, load_digits_tensors
+from bnclaims.gpu_checks.nets.normalizers import KINDS, bn_mode
 
 __all__ = ["RELMEAN_SPEC", "NOISY_SPEC", "CONV_SPEC", "relative_mean", "noisy_copy_correlation",
            "conv_gradient_ranking"]
@@ -140,7 +140,7 @@ def conv_gradient_ranking(config: dict[str, Any], seed: int) -> dict[str, Any]:
     Net: ``depth`` layers h_l = relu(norm(conv3x3(norm.pre(h_{l-1}), W_l))) (stride 1, padding 1, no
     bias; 1 -> C channels, then C -> C), global average pool, a linear head C -> 10 (N(0, 1/C), zero
     bias); cross-entropy (mean over the batch) on ``batch`` scikit-learn digits as (B, 1, 8, 8) with their
-    labels (:func:`gpu_checks.nets.data.fixed_batch` with ``seed``). Conv weights: :mod:`protocol` init
+    labels (:func:`bnclaims.gpu_checks.nets.data.fixed_batch` with ``seed``). Conv weights: :mod:`protocol` init
     (He: variance 2 / (9 C_in)), drawn W_1..W_L then the head. Conv BN statistics average over B * 8 * 8.
 
     For each layer l: ||dL/dW_l||_F * ||W_l||_F, which is invariant to rescaling W_l under a

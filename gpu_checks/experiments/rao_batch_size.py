@@ -6,7 +6,7 @@ batch sizes.
   emulate the best properties of common normalizers without batch dependence}, author={Rao, Vinay and
   Sohl-Dickstein, Jascha}, year={2020}}
 
-Protocol (:func:`test_batch_accuracy`): the model is trained by :func:`gpu_checks.experiments.training.train`
+Protocol (:func:`test_batch_accuracy`): the model is trained by :func:`bnclaims.gpu_checks.experiments.training.train`
 (same initialization and data order for every normalizer of a seed), then evaluated on the 360 test images
 
 * with running statistics: ``bn_mode("eval")`` (per-sample, independent of any batching), and
@@ -28,10 +28,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.training import DATASETS, data_description, load_split, make_model, train
-from gpu_checks.nets.normalizers import BATCH_KINDS, KINDS, Normalizer, bn_mode
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.training import DATASETS, data_description, load_split, make_model, train
+from bnclaims.gpu_checks.nets.normalizers import BATCH_KINDS, KINDS, Normalizer, bn_mode
 
 __all__ = ["SPEC", "test_batch_accuracy", "batch_statistics_accuracy"]
 

@@ -27,10 +27,10 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments import training as T
-from gpu_checks.nets.normalizers import bn_mode
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.nets.normalizers import bn_mode
 
 __all__ = ["SPEC", "READINGS", "weight_layers", "ics_probe", "ics_training"]
 
@@ -107,7 +107,7 @@ def _mean(xs: Sequence[float]) -> float:
 def ics_training(config: dict[str, Any], seed: int) -> dict[str, Any]:
     """ICS (Definition 2.1) per layer at ``probes`` evenly spaced steps of training, BN or not (Fig. 3).
 
-    The model (:func:`gpu_checks.experiments.training.make_model`, torch-default init, shared by both arms
+    The model (:func:`bnclaims.gpu_checks.experiments.training.make_model`, torch-default init, shared by both arms
     of a seed) trains by plain SGD at ``lr`` for ``steps`` steps; before the updates at steps
     round(k * steps / probes), k = 0..probes-1, :func:`ics_probe` runs on that step's own batch in both
     readings (``natural`` at ``lr``, ``matched`` at relative size ``rho``).

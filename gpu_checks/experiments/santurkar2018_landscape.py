@@ -12,7 +12,7 @@ that step's batch, for every step size eta in ``eta_factors`` x lr:
 * effective beta-smoothness: max_eta ||grad L(w_t) - grad L(w_t - eta g_t)|| / ||eta g_t||.
 
 Every loss and gradient is on the same batch under ``bn_mode("train")`` (batch statistics, running
-statistics never written), through :class:`gpu_checks.curvature.functional_loss.FunctionalLoss`, which
+statistics never written), through :class:`bnclaims.gpu_checks.curvature.functional_loss.FunctionalLoss`, which
 works on a flat copy of the parameters: the model is never changed (checked bitwise and recorded). As
 eta -> 0, ||grad L(w) - grad L(w - eta g)|| / eta -> ||H g|| (tested against the HVP in float64).
 """
@@ -24,9 +24,9 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments import training as T
 
 __all__ = ["SPEC", "along_gradient", "landscape_training"]
 
@@ -85,7 +85,7 @@ def along_gradient(loss: FunctionalLoss, theta: Tensor, etas: Sequence[float]) -
 def landscape_training(config: dict[str, Any], seed: int) -> dict[str, Any]:
     """Santurkar et al.'s Fig. 4 quantities at ``probe_steps`` early in training, BN (``norm="batch"``) or not.
 
-    The model (:func:`gpu_checks.experiments.training.make_model`, torch-default init, shared by both arms
+    The model (:func:`bnclaims.gpu_checks.experiments.training.make_model`, torch-default init, shared by both arms
     of a seed) trains by plain SGD at ``lr`` on ``batch``-example minibatches up to the last probe step;
     before the update at each probe step t, :func:`along_gradient` runs on that step's batch with step
     sizes eta = f * lr for f in ``eta_factors``.

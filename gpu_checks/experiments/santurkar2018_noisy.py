@@ -37,9 +37,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments import training as T
-from gpu_checks.nets.normalizers import Normalizer
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.nets.normalizers import Normalizer
 
 __all__ = ["SPEC", "ARMS", "NOISE_SEED_OFFSET", "DriftingNoise", "noisy_training"]
 
@@ -146,7 +146,7 @@ def noisy_training(config: dict[str, Any], seed: int) -> dict[str, Any]:
     """Train one arm of Santurkar et al.'s Fig. 2 and record accuracy curves and activation drift.
 
     Arms: ``standard`` (normalizer "none"), ``batch`` (BN) and ``noisy_batch`` (BN followed by the drifting
-    noise of the module docstring). The model is :func:`gpu_checks.experiments.training.make_model` with
+    noise of the module docstring). The model is :func:`bnclaims.gpu_checks.experiments.training.make_model` with
     ``arch``/``depth``/``width`` (torch-default init; every arm of a seed shares weights and data order),
     trained by plain SGD at ``lr`` for ``steps`` steps of ``batch`` examples.
 

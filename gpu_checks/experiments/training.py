@@ -6,7 +6,7 @@ Rao & Sohl-Dickstein §6-8, Ghorbani et al. 2019).
   statistics. ``"digits"`` gives flat 64-vectors, ``"digits_image"`` 1x8x8 images and ``"cifar_shaped"``
   3x32x32 images made from the same digits (bilinear upsampling, the gray value copied to three
   channels): CIFAR-10's shape without a download, recorded as such by :func:`data_description`.
-* **initialization** (:func:`make_model`): :func:`gpu_checks.nets.models.build_model` seeded with the
+* **initialization** (:func:`make_model`): :func:`bnclaims.gpu_checks.nets.models.build_model` seeded with the
   seed, so every arm of a comparison (one normalizer each) gets the same weight matrices: the
   normalizers' gains (1) and shifts (0) draw nothing from the generator.
 * **data order** (:func:`batch_order`): a permutation per epoch from a private generator seeded with the
@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gpu_checks.nets.models import build_model
-from gpu_checks.nets.normalizers import collect_regularizers
+from bnclaims.gpu_checks.nets.models import build_model
+from bnclaims.gpu_checks.nets.normalizers import collect_regularizers
 
 __all__ = ["DATASETS", "Split", "load_split", "data_description", "make_model", "batch_order", "TrainLog",
            "train", "accuracy"]

@@ -18,8 +18,8 @@ from typing import Any
 
 from torch import Tensor
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.nets.normalizers import BATCH_KINDS, KINDS
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.nets.normalizers import BATCH_KINDS, KINDS
 
 __all__ = ["SPEC", "FIT_START", "FIT_END_OFFSET", "build", "gradient_profile"]
 

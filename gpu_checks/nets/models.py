@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gpu_checks.nets.normalizers import Normalizer
+from bnclaims.gpu_checks.nets.normalizers import Normalizer
 
 __all__ = ["NormLinear", "NormConv", "MLP", "ResidualMLP", "WideResNet", "build_model", "count_parameters"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bnclaims.cli import main
-from numerics.inputs import MAX_BATCH, MAX_CONDITIONING_DIGITS, MAX_DECADES, MAX_EXPONENT, MAX_NUMBER_CHARS
+from bnclaims.numerics.inputs import MAX_BATCH, MAX_CONDITIONING_DIGITS, MAX_DECADES, MAX_EXPONENT, MAX_NUMBER_CHARS
 
 LIMIT_S = 5.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,8 +183,8 @@ def warm():
     measured is the command's own."""
     import torch  # noqa: F401
 
-    import conformance.user_bn  # noqa: F401
-    import gpu_checks.curvature.bench_curvature  # noqa: F401
+    import bnclaims.conformance.user_bn  # noqa: F401
+    import bnclaims.gpu_checks.curvature.bench_curvature  # noqa: F401
     from bnclaims.registry import all_claims
 
     all_claims()

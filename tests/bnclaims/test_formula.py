@@ -163,8 +163,8 @@ def test_m_ge_3_claim_is_proved_for_m_ge_3_while_without_the_hypothesis_m_2_refu
 
 
 def test_m_ge_3_claim_never_evaluates_a_batch_of_two(monkeypatch):
-    from numerics import formula_engine as N
-    from theory import formula_explicit as X
+    from bnclaims.numerics import formula_engine as N
+    from bnclaims.theory import formula_explicit as X
 
     sizes = []
     init_x, init_n = X._Eval.__init__, N._Env.__init__

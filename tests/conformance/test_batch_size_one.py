@@ -1,7 +1,7 @@
 """Tests for conformance.batch_size_one (one value per channel in training)."""
 import torch
 
-from conformance.batch_size_one import unguarded_impl
+from bnclaims.conformance.batch_size_one import unguarded_impl
 
 
 def test_unguarded_bn_silently_returns_beta_for_a_batch_of_one():
@@ -13,8 +13,8 @@ def test_unguarded_bn_silently_returns_beta_for_a_batch_of_one():
 
 def test_check_refutes_the_unguarded_bn_with_an_exact_rerun_and_torch_holds():
     from bnclaims import Context, Verdict
-    from conformance.batch_size_one import check_batch_size_one
-    from conformance.planted import TORCH_IMPL
+    from bnclaims.conformance.batch_size_one import check_batch_size_one
+    from bnclaims.conformance.planted import TORCH_IMPL
 
     bad = check_batch_size_one(Context(preset="quick"), unguarded_impl())
     assert bad.verdict is Verdict.REFUTED and bad.evidence["certificate"]["exact"] is True

@@ -5,7 +5,7 @@ import mpmath
 import pytest
 import torch
 
-from conformance.conventions import (FRAMEWORKS, MAPPINGS, RULES, WRONG_MAPPINGS, check_mapping, documented_run,
+from bnclaims.conformance.conventions import (FRAMEWORKS, MAPPINGS, RULES, WRONG_MAPPINGS, check_mapping, documented_run,
                                      render_table, torch_momentum_from)
 
 

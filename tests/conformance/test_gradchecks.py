@@ -3,7 +3,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.gradchecks import certify_gradient_error, first_grad_gap, sigma_constant_bn, torch_bn_train
+from bnclaims.conformance.gradchecks import certify_gradient_error, first_grad_gap, sigma_constant_bn, torch_bn_train
 
 
 def _data():

@@ -4,7 +4,7 @@ import io
 import warnings
 
 from bnclaims.tolerances import tol
-from conformance.hessian_paths import REPRODUCER, minimal_reproducer, network_hessians
+from bnclaims.conformance.hessian_paths import REPRODUCER, minimal_reproducer, network_hessians
 
 
 def test_jacfwd_of_grad_and_double_backward_agree_with_the_hand_written_bn_hessian():

@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from conformance.planted import PLANTED, get_impl
+from bnclaims.conformance.planted import PLANTED, get_impl
 
 
 def test_plain_implementation_matches_torch_in_float64():

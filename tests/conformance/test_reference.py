@@ -3,9 +3,9 @@ from fractions import Fraction
 
 import mpmath
 
-from conformance.reference import (Conventions, TORCH, ref_backward, ref_batch_stats, ref_forward_eval,
+from bnclaims.conformance.reference import (Conventions, TORCH, ref_backward, ref_batch_stats, ref_forward_eval,
                                    ref_forward_train, ref_running_update)
-from numerics.bn_mp import mp_gradient
+from bnclaims.numerics.bn_mp import mp_gradient
 
 
 def test_forward_train_equals_exact_rational_evaluation_for_a_square_variance():

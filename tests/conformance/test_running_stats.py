@@ -1,8 +1,8 @@
 """Tests for conformance.running_stats (running mean/variance against the reference)."""
 from bnclaims import Context, Verdict
-from conformance.conventions import WRONG_MAPPINGS
-from conformance.planted import PLANTED, TORCH_IMPL
-from conformance.running_stats import RunningCase, check_running_stats, evaluate_running
+from bnclaims.conformance.conventions import WRONG_MAPPINGS
+from bnclaims.conformance.planted import PLANTED, TORCH_IMPL
+from bnclaims.conformance.running_stats import RunningCase, check_running_stats, evaluate_running
 
 
 def _case(momentum, path="module"):

@@ -1,7 +1,7 @@
 """Tests for conformance.threads: checks run single-threaded and restore the caller's setting."""
 import torch
 
-from conformance.threads import CHECK_THREADS, single_threaded
+from bnclaims.conformance.threads import CHECK_THREADS, single_threaded
 
 
 def test_single_threaded_runs_with_one_thread_and_restores_the_setting():

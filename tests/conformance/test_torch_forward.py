@@ -1,7 +1,7 @@
 """Tests for conformance.torch_forward (the conditioning-scaled forward check)."""
 from bnclaims import Context, Verdict
-from conformance.planted import PLANTED, TORCH_IMPL
-from conformance.torch_forward import ForwardCase, evaluate_forward, one_pass_demo, unit_roundoff, check_forward
+from bnclaims.conformance.planted import PLANTED, TORCH_IMPL
+from bnclaims.conformance.torch_forward import ForwardCase, evaluate_forward, one_pass_demo, unit_roundoff, check_forward
 
 
 def _case(dtype, offset, grid, training=True):

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from bnclaims.conform_cli import CHECK_CHOICES, DTYPE_CHOICES, cmd_conform
 from bnclaims.errors import BadInput
 from bnclaims.verdicts import Verdict
-from conformance.user_bn import CHECKS, DTYPES, conform, load_bn
+from bnclaims.conformance.user_bn import CHECKS, DTYPES, conform, load_bn
 
 ROOT = Path(__file__).resolve().parents[2]
 BUGGY = ROOT / "docs" / "examples" / "buggy_bn.py"

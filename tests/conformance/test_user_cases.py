@@ -4,8 +4,8 @@ import math
 import torch
 
 from bnclaims.verdicts import Verdict
-from conformance.user_cases import UserCase, channel_values, input_of, run_check, tensor_of, user_cases
-from numerics.search import shrink
+from bnclaims.conformance.user_cases import UserCase, channel_values, input_of, run_check, tensor_of, user_cases
+from bnclaims.numerics.search import shrink
 
 
 def test_tensor_layout_round_trips_per_channel():

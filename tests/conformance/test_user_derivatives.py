@@ -5,11 +5,11 @@ import mpmath
 import pytest
 import torch.nn.functional as F
 
-from conformance.reference import mpf_of, ref_backward
-from conformance.user_cases import UserCase
-from conformance.user_derivatives import (certify_derivative, def_grad_entry, def_hvp, evaluate_gradient,
+from bnclaims.conformance.reference import mpf_of, ref_backward
+from bnclaims.conformance.user_cases import UserCase
+from bnclaims.conformance.user_derivatives import (certify_derivative, def_grad_entry, def_hvp, evaluate_gradient,
                                           evaluate_hessian, ref_hvp)
-from conformance.user_load import from_object
+from bnclaims.conformance.user_load import from_object
 
 TORCH = from_object(F.batch_norm)
 Y, G, V = [0.0, 1.0, 3.0, -2.5], [1.0, -2.0, 0.0, 4.0], [1.0, 0.0, -1.0, 2.0]

@@ -4,10 +4,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from conformance.user_cases import UserCase
-from conformance.user_forward import (RunningCase, certify_forward, certify_running, evaluate_forward,
+from bnclaims.conformance.user_cases import UserCase
+from bnclaims.conformance.user_forward import (RunningCase, certify_forward, certify_running, evaluate_forward,
                                       evaluate_running)
-from conformance.user_load import from_object
+from bnclaims.conformance.user_load import from_object
 
 
 def _unbiased(x, rm, rv, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

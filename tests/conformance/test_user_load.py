@@ -5,8 +5,8 @@ import torch.nn.functional as F
 
 from bnclaims.errors import BadInput
 from bnclaims.verdicts import Verdict
-from conformance.user_bn import conform
-from conformance.user_load import ImplementationError, from_object, load_bn
+from bnclaims.conformance.user_bn import conform
+from bnclaims.conformance.user_load import ImplementationError, from_object, load_bn
 
 NO_BUFFERS = '''
 import torch, torch.nn.functional as F

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from bnclaims.verdicts import Verdict
-from conformance.user_report import CheckResult, ConformReport
+from bnclaims.conformance.user_report import CheckResult, ConformReport
 
 
 def _refuted(dtype, shape, check="forward_train"):

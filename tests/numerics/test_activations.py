@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from bnclaims import BadInput
-from numerics import activations as na
+from bnclaims.numerics import activations as na
 
 
 def test_large_batch_rates_match_closed_forms_and_exact_hermite_values():

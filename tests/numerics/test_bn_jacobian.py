@@ -6,9 +6,9 @@ import pytest
 from mpmath import iv
 
 from bnclaims import BadInput, Context, Verdict
-from numerics import bn_jacobian as N
-from numerics import intervals
-from numerics.inputs import to_mp
+from bnclaims.numerics import bn_jacobian as N
+from bnclaims.numerics import intervals
+from bnclaims.numerics.inputs import to_mp
 
 HUGE_MEANS = [10**40, 10**60]
 

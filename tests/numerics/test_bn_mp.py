@@ -4,7 +4,7 @@ from fractions import Fraction
 import mpmath
 from mpmath import mp
 
-from numerics.bn_mp import batch_stats, bn_forward, mp_gradient, normalize, rel_err, vec_rel_err
+from bnclaims.numerics.bn_mp import batch_stats, bn_forward, mp_gradient, normalize, rel_err, vec_rel_err
 
 
 def test_statistics_are_the_biased_ones_of_the_catalog():

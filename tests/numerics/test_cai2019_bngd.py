@@ -4,7 +4,7 @@ from fractions import Fraction
 import numpy as np
 
 from bnclaims import Context, Verdict
-from numerics import cai2019_bngd as n
+from bnclaims.numerics import cai2019_bngd as n
 
 
 def test_cayley_construction_gives_an_exact_matrix_with_the_prescribed_spectrum():

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 
 from bnclaims import Context, Verdict
 from bnclaims.formula import FormulaClaim, bn
-from numerics import bn_mp, strategies
-from numerics import formula_engine as N
-from numerics.bn_jacobian import reference_grad
-from numerics.inputs import to_mp
+from bnclaims.numerics import bn_mp, strategies
+from bnclaims.numerics import formula_engine as N
+from bnclaims.numerics.bn_jacobian import reference_grad
+from bnclaims.numerics.inputs import to_mp
 
 QUICK = Context(preset="quick")
 a = sp.Symbol("a", real=True)

@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from bnclaims.errors import BadInput
-from numerics.inputs import (MAX_BATCH, MAX_CONDITIONING_DIGITS, MAX_DECADES, MAX_EXPONENT, MAX_NUMBER_CHARS,
+from bnclaims.numerics.inputs import (MAX_BATCH, MAX_CONDITIONING_DIGITS, MAX_DECADES, MAX_EXPONENT, MAX_NUMBER_CHARS,
                              conditioning_digits, default_upstream, parse_number, parse_vector, validate_batch)
 
 

@@ -1,7 +1,7 @@
 """Tests for numerics.intervals: certificates hold only when the enclosure excludes the boundary."""
 from fractions import Fraction
 
-from numerics.intervals import certify_nonzero, certify_positive
+from bnclaims.numerics.intervals import certify_nonzero, certify_positive
 
 
 def test_a_positive_quantity_is_certified():

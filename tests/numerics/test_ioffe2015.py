@@ -5,8 +5,8 @@ import mpmath
 import pytest
 
 from bnclaims import Context, Verdict
-from numerics import intervals
-from numerics import ioffe2015 as N
+from bnclaims.numerics import intervals
+from bnclaims.numerics import ioffe2015 as N
 
 
 def test_staged_backprop_holds_and_sign_twin_is_refuted_and_certified():

@@ -5,7 +5,7 @@ from itertools import product
 import mpmath
 
 from bnclaims import Context, Verdict
-from numerics import ioffe2015_statistics as n
+from bnclaims.numerics import ioffe2015_statistics as n
 
 CTX = Context(preset="quick")
 

@@ -11,7 +11,7 @@ import pytest
 from bnclaims import Context, Verdict
 from bnclaims.errors import BadInput
 from bnclaims.tolerances import mp_rel_tol
-from numerics import junike2025_search as njs
+from bnclaims.numerics import junike2025_search as njs
 
 C08 = njs.Problem(X=((F(1), F(0)), (F(0), F(1)), (F(1), F(1))), y=(F(6), F(4), F(9)), W0=(F(6), F(4)))
 

@@ -2,7 +2,7 @@
 import mpmath
 
 from bnclaims import Context, Verdict
-from numerics import rao2020_regnorm as n
+from bnclaims.numerics import rao2020_regnorm as n
 
 
 def test_regnorm_at_a_known_batch_equals_twice_sum_of_squared_means():

@@ -7,8 +7,8 @@ import mpmath
 import numpy as np
 
 from bnclaims import Context, Verdict
-from numerics import santurkar2018_initialization as nsi
-from numerics.junike2025_search import random_problem
+from bnclaims.numerics import santurkar2018_initialization as nsi
+from bnclaims.numerics.junike2025_search import random_problem
 
 CTX = Context(preset="quick")
 
@@ -97,7 +97,7 @@ def _cramer(G, b):
 
 
 def test_rank_deficient_designs_or_a_disagreeing_closed_form_cannot_give_refuted(monkeypatch):
-    from numerics.junike2025_search import Problem
+    from bnclaims.numerics.junike2025_search import Problem
 
     def duplicated_column(rng, d_range):
         p = random_problem(rng, d_range=(1, 1))

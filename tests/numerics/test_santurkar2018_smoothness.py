@@ -5,9 +5,9 @@ import mpmath
 import pytest
 
 from bnclaims import Context, Verdict
-from numerics import intervals
-from numerics import santurkar2018_smoothness as N
-from numerics.inputs import to_mp
+from bnclaims.numerics import intervals
+from bnclaims.numerics import santurkar2018_smoothness as N
+from bnclaims.numerics.inputs import to_mp
 
 
 def test_thm41_right_hand_side_at_catalog_instance_is_three_fiftieths():

@@ -5,10 +5,10 @@ import mpmath
 import pytest
 
 from bnclaims import BadInput, Context, Verdict
-from numerics import scale_invariance as n
-from numerics.bn_mp import bn_forward
-from numerics.inputs import default_upstream
-from numerics.strategies import BNCase
+from bnclaims.numerics import scale_invariance as n
+from bnclaims.numerics.bn_mp import bn_forward
+from bnclaims.numerics.inputs import default_upstream
+from bnclaims.numerics.strategies import BNCase
 
 CTX = Context(preset="quick")
 
@@ -75,7 +75,7 @@ def test_a_planted_non_orthogonal_gradient_is_certified_on_the_second_component(
 
 
 def test_property_check_refutes_a_planted_eps_violation_through_the_certificate():
-    from numerics.scale_invariance import scale_cases
+    from bnclaims.numerics.scale_invariance import scale_cases
     strat = scale_cases(eps_values=(Fraction(1),), signs=(1,), max_m=8)
     out = n.property_check(CTX, n.lhs_rhs_grad, strat, "planted", "planted eps = 1", strat)
     assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]

@@ -1,7 +1,7 @@
 """Tests for numerics.search: properties report their largest error; violations shrink."""
 from hypothesis import strategies as st
 
-from numerics.search import run_property, shrink
+from bnclaims.numerics.search import run_property, shrink
 
 
 def test_a_true_property_reports_its_cases_and_largest_error():

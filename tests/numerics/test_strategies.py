@@ -1,7 +1,7 @@
 """Tests for numerics.strategies: the drawn BN cases cover the hard regimes and are valid."""
 from hypothesis import given, settings
 
-from numerics.strategies import EPS_VALUES, FLAVOURS, bn_cases
+from bnclaims.numerics.strategies import EPS_VALUES, FLAVOURS, bn_cases
 
 
 @settings(max_examples=60)

@@ -8,7 +8,7 @@ import sympy as sp
 from bnclaims import BadInput, Context, Verdict
 from bnclaims.tolerances import tol
 from bnclaims.verdicts import has_certificate
-from numerics import yang2019 as ny
+from bnclaims.numerics import yang2019 as ny
 
 CTX = Context(preset="quick")
 
@@ -20,7 +20,7 @@ def test_relu_rate_table_holds_with_the_printed_values_and_error_of_order_one_ov
         assert round(float(out.evidence["table"][b]), 4) == printed
     assert out.evidence["table"]["8"].startswith("1.788189976658748129105491935")
     assert out.evidence["monotone"]["non_decreasing_at"] == []
-    from theory.yang2019 import relu_rate_limit          # B (lambda(B) - limit) -> the series' 1/B coefficient
+    from bnclaims.theory.yang2019 import relu_rate_limit          # B (lambda(B) - limit) -> the series' 1/B coefficient
     c1 = float(sp.N(relu_rate_limit()[2], 20))
     assert abs(float(out.evidence["errors_times_B"]["30"]) - c1) < 1e-10
     assert abs(mpmath.mpf(out.evidence["richardson_limit"]) - mpmath.mpf(out.evidence["claimed_limit"])) < 1e-35

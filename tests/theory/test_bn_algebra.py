@@ -1,7 +1,7 @@
 """Tests for theory/bn_algebra.py: the symbolic-m inner-product algebra against explicit batches."""
 import sympy as sp
 
-from theory import bn_algebra as A
+from bnclaims.theory import bn_algebra as A
 
 
 def test_centered_batch_is_orthogonal_to_ones_for_symbolic_m():

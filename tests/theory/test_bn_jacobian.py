@@ -2,8 +2,8 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import bn_algebra as A
-from theory import bn_jacobian as T
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import bn_jacobian as T
 
 
 def test_projection_form_gradient_component_along_yhat_is_proportional_to_eps():

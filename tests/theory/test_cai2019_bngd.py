@@ -2,7 +2,7 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import cai2019_bngd as t
+from bnclaims.theory import cai2019_bngd as t
 
 
 def test_downdate_at_an_exact_rational_point_kills_u_and_keeps_spectrum_inside():

@@ -2,7 +2,7 @@
 import pytest
 import sympy as sp
 
-from theory.exact_numbers import exact_nonzero, exact_number
+from bnclaims.theory.exact_numbers import exact_nonzero, exact_number
 
 
 def test_nsimplify_alone_approximates_and_exact_number_does_not():

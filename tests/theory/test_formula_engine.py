@@ -5,8 +5,8 @@ import sympy as sp
 
 from bnclaims import Context, Verdict
 from bnclaims.formula import FormulaClaim, bn
-from theory import bn_algebra as A
-from theory import formula_engine as T
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import formula_engine as T
 
 QUICK = Context(preset="quick")
 a = sp.Symbol("a", real=True)

@@ -4,7 +4,7 @@ import sympy as sp
 
 from bnclaims import Context
 from bnclaims.formula import FormulaClaim, bn
-from theory import formula_explicit as X
+from bnclaims.theory import formula_explicit as X
 
 R = sp.Rational
 QUICK = Context(preset="quick")

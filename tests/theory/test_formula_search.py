@@ -6,7 +6,7 @@ import sympy as sp
 
 from bnclaims import Context
 from bnclaims.formula import FormulaClaim, bn
-from theory import formula_search as S
+from bnclaims.theory import formula_search as S
 
 QUICK = Context(preset="quick")
 a = sp.Symbol("a", real=True)

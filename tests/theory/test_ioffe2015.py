@@ -2,8 +2,8 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import bn_algebra as A
-from theory import ioffe2015 as T
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import ioffe2015 as T
 
 
 def test_backprop_formula_equals_exact_gradient_for_symbolic_m():

@@ -5,7 +5,7 @@ from itertools import product
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import ioffe2015_statistics as t
+from bnclaims.theory import ioffe2015_statistics as t
 
 CTX = Context(preset="quick")
 

@@ -6,7 +6,7 @@ from fractions import Fraction as F
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import junike2025 as tj
+from bnclaims.theory import junike2025 as tj
 
 X_ROWS = [(1, 0), (0, 1), (1, 1)]
 Y = [6, 4, 9]

@@ -2,7 +2,7 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import rao2020_regnorm as t
+from bnclaims.theory import rao2020_regnorm as t
 
 
 def test_expectation_over_independent_indices_factorizes_into_squared_mean():

@@ -5,7 +5,7 @@ from fractions import Fraction as F
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import santurkar2018_initialization as tsi
+from bnclaims.theory import santurkar2018_initialization as tsi
 
 CTX = Context(preset="quick")
 

@@ -1,7 +1,7 @@
 """Tests for theory.santurkar2018_layer: the layer-level, eps > 0 forms of Santurkar et al.'s Thms 4.1/4.2."""
 import pytest
 
-from theory import santurkar2018_layer as L
+from bnclaims.theory import santurkar2018_layer as L
 
 
 def test_the_unit_level_eps_form_of_thm42_is_proved_for_symbolic_m_and_eps():

@@ -2,8 +2,8 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import bn_algebra as A
-from theory import santurkar2018_smoothness as T
+from bnclaims.theory import bn_algebra as A
+from bnclaims.theory import santurkar2018_smoothness as T
 
 
 def test_thm41_slack_for_positive_eps_is_gamma2_eps_over_m_s4():

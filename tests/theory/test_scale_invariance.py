@@ -2,7 +2,7 @@
 import sympy as sp
 
 from bnclaims import Context, Verdict
-from theory import scale_invariance as t
+from bnclaims.theory import scale_invariance as t
 
 CTX = Context(preset="quick")
 

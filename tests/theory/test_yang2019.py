@@ -11,7 +11,7 @@ import sympy as sp
 from bnclaims import Context, Verdict
 from bnclaims.tolerances import tol
 from bnclaims.verdicts import has_certificate
-from theory import yang2019 as ty
+from bnclaims.theory import yang2019 as ty
 
 CTX = Context(preset="quick")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gpu_checks.curvature.lanczos import Operator
+from bnclaims.gpu_checks.curvature.lanczos import Operator
 
 __all__ = ["TraceResult", "hutchinson"]
 

@@ -12,8 +12,8 @@ import math
 
 import torch
 
-from gpu_checks.curvature.lanczos import Operator
-from gpu_checks.curvature.trace.hutchinson import TraceResult
+from bnclaims.gpu_checks.curvature.lanczos import Operator
+from bnclaims.gpu_checks.curvature.trace.hutchinson import TraceResult
 
 __all__ = ["hutchpp"]
 

@@ -7,24 +7,24 @@ for no reason that a CPU could have caught.
 import pytest
 
 from bnclaims import Level, all_claims
-from gpu_checks.experiments import desmith2020, meanshift, protocol, rao2020, yang2019
-from gpu_checks.experiments import santurkar2018_ics, santurkar2018_landscape, santurkar2018_noisy
-from gpu_checks.experiments import hessian_spectra
-from gpu_checks.experiments import bn_layer_theorems, rao_batch_size
+from bnclaims.gpu_checks.experiments import desmith2020, meanshift, protocol, rao2020, yang2019
+from bnclaims.gpu_checks.experiments import santurkar2018_ics, santurkar2018_landscape, santurkar2018_noisy
+from bnclaims.gpu_checks.experiments import hessian_spectra
+from bnclaims.gpu_checks.experiments import bn_layer_theorems, rao_batch_size
 
 SPECS = {
-    "gpu_checks.experiments.rao_batch_size:test_batch_accuracy": rao_batch_size.SPEC,
-    "gpu_checks.experiments.bn_layer_theorems:layer_theorems": bn_layer_theorems.SPEC,
-    "gpu_checks.experiments.yang2019:gradient_profile": yang2019.SPEC,
-    "gpu_checks.experiments.desmith2020:residual_second_moment": desmith2020.SPEC,
-    "gpu_checks.experiments.meanshift:pairwise_cosine": meanshift.SPEC,
-    "gpu_checks.experiments.rao2020:relative_mean": rao2020.RELMEAN_SPEC,
-    "gpu_checks.experiments.rao2020:noisy_copy_correlation": rao2020.NOISY_SPEC,
-    "gpu_checks.experiments.rao2020:conv_gradient_ranking": rao2020.CONV_SPEC,
-    "gpu_checks.experiments.hessian_spectra:spectra_through_training": hessian_spectra.SPEC,
-    "gpu_checks.experiments.santurkar2018_noisy:noisy_training": santurkar2018_noisy.SPEC,
-    "gpu_checks.experiments.santurkar2018_ics:ics_training": santurkar2018_ics.SPEC,
-    "gpu_checks.experiments.santurkar2018_landscape:landscape_training": santurkar2018_landscape.SPEC,
+    "bnclaims.gpu_checks.experiments.rao_batch_size:test_batch_accuracy": rao_batch_size.SPEC,
+    "bnclaims.gpu_checks.experiments.bn_layer_theorems:layer_theorems": bn_layer_theorems.SPEC,
+    "bnclaims.gpu_checks.experiments.yang2019:gradient_profile": yang2019.SPEC,
+    "bnclaims.gpu_checks.experiments.desmith2020:residual_second_moment": desmith2020.SPEC,
+    "bnclaims.gpu_checks.experiments.meanshift:pairwise_cosine": meanshift.SPEC,
+    "bnclaims.gpu_checks.experiments.rao2020:relative_mean": rao2020.RELMEAN_SPEC,
+    "bnclaims.gpu_checks.experiments.rao2020:noisy_copy_correlation": rao2020.NOISY_SPEC,
+    "bnclaims.gpu_checks.experiments.rao2020:conv_gradient_ranking": rao2020.CONV_SPEC,
+    "bnclaims.gpu_checks.experiments.hessian_spectra:spectra_through_training": hessian_spectra.SPEC,
+    "bnclaims.gpu_checks.experiments.santurkar2018_noisy:noisy_training": santurkar2018_noisy.SPEC,
+    "bnclaims.gpu_checks.experiments.santurkar2018_ics:ics_training": santurkar2018_ics.SPEC,
+    "bnclaims.gpu_checks.experiments.santurkar2018_landscape:landscape_training": santurkar2018_landscape.SPEC,
 }
 CHECKS = [(c.id, chk) for c in all_claims() for chk in
           ([c.checks.get(Level.SCALE)] + ([c.twin.checks.get(Level.SCALE)] if c.twin else [])) if chk is not None]

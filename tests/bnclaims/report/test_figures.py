@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from bnclaims.report.figures import bench_figures, claim_figures
-from numerics.cai2019_bngd import descent_curves, ols_instance
+from bnclaims.numerics.cai2019_bngd import descent_curves, ols_instance
 
 BENCH = Path(__file__).resolve().parents[3] / "results" / "curvature_default_cpu.json"
 PNG = b"\x89PNG\r\n\x1a\n"

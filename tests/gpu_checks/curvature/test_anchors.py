@@ -10,14 +10,14 @@ import torch
 from scipy.sparse.linalg import LinearOperator
 from torch import nn
 
-from gpu_checks.curvature import anchors
-from gpu_checks.curvature.anchors import (ANCHOR_MODULES, AnchorsMissing, CloneMismatch, HVPCounter, ManualBatchNorm,
+from bnclaims.gpu_checks.curvature import anchors
+from bnclaims.gpu_checks.curvature.anchors import (ANCHOR_MODULES, AnchorsMissing, CloneMismatch, HVPCounter, ManualBatchNorm,
                                 check_anchors, plain_torch_clone, verify_clone)
-from gpu_checks.curvature.bench_curvature import make_problem
-from gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.curvature.hvp import hvp
-from gpu_checks.nets.models import build_model
+from bnclaims.gpu_checks.curvature.bench_curvature import make_problem
+from bnclaims.gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.hvp import hvp
+from bnclaims.gpu_checks.nets.models import build_model
 
 HAVE_ANCHORS = all(importlib.util.find_spec(m) for m in ANCHOR_MODULES)
 

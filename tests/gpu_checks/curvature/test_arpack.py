@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from gpu_checks.curvature.arpack import arpack_eigsh
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.arpack import arpack_eigsh
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_arpack_top5_matches_exact_and_counts_certification_separately():

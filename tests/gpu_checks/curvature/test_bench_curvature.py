@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from gpu_checks.curvature.bench_curvature import (deflated_trace, environment, hvps_for_rel_stderr, issue_targets, main,
+from bnclaims.gpu_checks.curvature.bench_curvature import (deflated_trace, environment, hvps_for_rel_stderr, issue_targets, main,
                                         run_bench, trace_floor)
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_path):
@@ -72,7 +72,7 @@ def test_gpu_preset_path_without_dense_hessian_runs_on_cpu_at_a_tiny_size():
 def test_anchors_flag_fails_with_a_clear_message_when_the_extra_is_missing(capsys):
     import importlib.util
 
-    from gpu_checks.curvature.anchors import ANCHOR_MODULES
+    from bnclaims.gpu_checks.curvature.anchors import ANCHOR_MODULES
 
     if all(importlib.util.find_spec(m) for m in ANCHOR_MODULES):
         pytest.skip("the anchors extra is installed, so nothing is missing")

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
-from gpu_checks.nets.normalizers import KINDS
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.dense_hessian import dense_hessian, exact_spectrum
+from bnclaims.gpu_checks.nets.normalizers import KINDS
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 @pytest.mark.parametrize("kind", KINDS)

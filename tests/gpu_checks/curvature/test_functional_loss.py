@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical, has_normalization
-from gpu_checks.curvature.testing import tiny_problem
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical, has_normalization
+from bnclaims.gpu_checks.curvature.testing import tiny_problem
 
 
 def test_functional_loss_equals_the_module_forward_in_train_mode_without_touching_buffers():

@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from gpu_checks.curvature.ghorbani2019_slq import slq, w1_to_spectrum
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.ghorbani2019_slq import slq, w1_to_spectrum
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_slq_density_and_trace_converge_as_probes_grow():

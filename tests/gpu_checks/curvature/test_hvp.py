@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.curvature.hvp import METHODS, HessianOperator, NormalizationInGraphError, hessian_jacrev, hvp, symmetry_check
-from gpu_checks.nets.normalizers import BN_MODES, KINDS
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.hvp import METHODS, HessianOperator, NormalizationInGraphError, hessian_jacrev, hvp, symmetry_check
+from bnclaims.gpu_checks.nets.normalizers import BN_MODES, KINDS
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 @pytest.mark.parametrize("mode", BN_MODES)

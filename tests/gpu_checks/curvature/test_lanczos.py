@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.nets.normalizers import KINDS
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.nets.normalizers import KINDS
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 @pytest.mark.parametrize("kind", KINDS)

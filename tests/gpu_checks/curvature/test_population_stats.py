@@ -6,12 +6,12 @@ import torch
 import torch.nn.functional as F
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.dense_hessian import dense_hessian
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.curvature.population_stats import population_loss, population_statistics, with_population_statistics
-from gpu_checks.nets.models import build_model
+from bnclaims.gpu_checks.curvature.dense_hessian import dense_hessian
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.curvature.population_stats import population_loss, population_statistics, with_population_statistics
+from bnclaims.gpu_checks.nets.models import build_model
 
 LOSS_REL = tol("experiments.hessian_spectra.population_loss_rel_fp64")
 HESS_REL = tol("experiments.hessian_spectra.population_hessian_rel_fp64")

@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.power import power_iteration
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.power import power_iteration
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_power_iteration_finds_the_largest_magnitude_eigenvalue():

@@ -1,8 +1,8 @@
 """Tests for gpu_checks.curvature.reference_functional: the hand-written loss matches the module path."""
 import pytest
 
-from gpu_checks.nets.normalizers import BN_MODES, KINDS
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_loss
+from bnclaims.gpu_checks.nets.normalizers import BN_MODES, KINDS
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_loss
 
 
 @pytest.mark.parametrize("mode", BN_MODES)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.curvature.ritz_refinement import rayleigh_ritz_refine
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def _setup():

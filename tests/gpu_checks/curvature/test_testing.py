@@ -1,7 +1,7 @@
 """Tests for gpu_checks.curvature.testing: the tiny problems are non-degenerate and reproducible."""
 import torch
 
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
 def test_tiny_problem_is_reproducible_and_its_hessian_has_full_numerical_rank_in_part():

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from gpu_checks.experiments import bn_layer_theorems as T
-from gpu_checks.experiments.training import load_split, loss_of, make_model
-from gpu_checks.nets.normalizers import Normalizer, bn_mode
+from bnclaims.gpu_checks.experiments import bn_layer_theorems as T
+from bnclaims.gpu_checks.experiments.training import load_split, loss_of, make_model
+from bnclaims.gpu_checks.nets.normalizers import Normalizer, bn_mode
 
 MLP = {"depth": 2, "width": 8, "batch": 16, "steps": 5, "units": 1}
 CONV = {"arch": "wrn", "data": "digits_image", "depth": 8, "width": 1, "batch": 2, "steps": 0, "units": 0}

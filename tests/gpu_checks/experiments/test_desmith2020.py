@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gpu_checks.experiments.desmith2020 import residual_second_moment
+from bnclaims.gpu_checks.experiments.desmith2020 import residual_second_moment
 from bnclaims.tolerances import tol
 
 TOL = {k: tol(f"experiments.desmith2020.{k}") for k in ("reference_rel_fp64", "bn_slope_rel", "none_log2_growth_rel")}

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.dense_hessian import dense_hessian
-from gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
-from gpu_checks.experiments import training as T
-from gpu_checks.experiments.hessian_spectra import (analysis_batch, hessian_loss, spectra_through_training,
+from bnclaims.gpu_checks.curvature.dense_hessian import dense_hessian
+from bnclaims.gpu_checks.curvature.functional_loss import buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.experiments.hessian_spectra import (analysis_batch, hessian_loss, spectra_through_training,
                                                    top_eigenpairs)
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.hessian_spectra import SPEC
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.hessian_spectra import SPEC
 
 TINY = {"depth": 2, "width": 6, "steps": 0, "checkpoints": [0], "hessian_batch": 48, "ks": [2, 3, 4]}
 EXCESS = tol("experiments.hessian_spectra.ritz_excess_rel")

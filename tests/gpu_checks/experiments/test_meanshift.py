@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.meanshift import pairwise_cosine
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.meanshift import pairwise_cosine
 from bnclaims.tolerances import tol
 
 TOL = {k: tol(f"experiments.meanshift.{k}") for k in ("cosine_abs_fp64", "bn_cosine_abs")}

@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy import integrate, special
 
-from gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments import protocol as P
 
 SPEC = {"n": (4, P.integer(1, 10)), "kind": ("a", P.one_of("a", "b")), "flag": (False, P.boolean),
         "x": (P.REQUIRED, P.real(0.0, strict=True)), "ws": ([2, 3], P.int_list(2, 100, min_len=2)),

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.rao2020 import conv_gradient_ranking, noisy_copy_correlation, relative_mean
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.rao2020 import conv_gradient_ranking, noisy_copy_correlation, relative_mean
 from bnclaims.tolerances import tol
 
 TOL = {k: tol(f"experiments.rao2020.{k}") for k in ("relmean_x_rel", "loglog_slope_abs", "pearson_abs_fp64")}

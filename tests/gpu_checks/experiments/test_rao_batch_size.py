@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.experiments import rao_batch_size as R
-from gpu_checks.experiments.training import load_split, make_model, train
+from bnclaims.gpu_checks.experiments import rao_batch_size as R
+from bnclaims.gpu_checks.experiments.training import load_split, make_model, train
 
 SMALL = {"depth": 1, "width": 16, "steps": 20, "test_batches": [1, 2, 4, 360], "shuffles": 1}
 U32 = torch.finfo(torch.float32).eps / 2

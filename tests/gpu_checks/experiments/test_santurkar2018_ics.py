@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bnclaims.tolerances import tol
-from gpu_checks.experiments.santurkar2018_ics import ics_probe, ics_training, weight_layers
+from bnclaims.gpu_checks.experiments.santurkar2018_ics import ics_probe, ics_training, weight_layers
 
 TOL = tol("experiments.santurkar2018.ics_closed_form_fp64")
 SMALL = {"norm": "batch", "depth": 2, "width": 8, "steps": 4, "probes": 2, "batch": 16}
@@ -88,7 +88,7 @@ def test_the_probe_restores_the_weights_bitwise_even_when_the_loss_fails():
 
 
 def test_weight_layers_are_the_matrices_in_forward_order_head_last():
-    from gpu_checks.experiments import training as T
+    from bnclaims.gpu_checks.experiments import training as T
 
     m = T.make_model(arch="mlp", norm="batch", depth=3, width=8, seed=0)
     ws = weight_layers(m)

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
-from gpu_checks.curvature.hvp import hvp
-from gpu_checks.experiments import training as T
-from gpu_checks.experiments.santurkar2018_landscape import along_gradient, landscape_training
+from bnclaims.gpu_checks.curvature.functional_loss import FunctionalLoss, buffer_snapshot, buffers_identical
+from bnclaims.gpu_checks.curvature.hvp import hvp
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.experiments.santurkar2018_landscape import along_gradient, landscape_training
 
 SMALL = {"norm": "batch", "depth": 2, "width": 8, "probe_steps": [0, 3], "batch": 16}
 

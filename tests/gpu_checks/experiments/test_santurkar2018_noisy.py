@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from bnclaims.tolerances import tol
-from gpu_checks.experiments.santurkar2018_noisy import DriftingNoise, noisy_training
-from gpu_checks.nets.normalizers import Normalizer
+from bnclaims.gpu_checks.experiments.santurkar2018_noisy import DriftingNoise, noisy_training
+from bnclaims.gpu_checks.nets.normalizers import Normalizer
 
 ABS = tol("experiments.santurkar2018.noise_moment_abs")
 SMALL = {"depth": 2, "width": 8, "steps": 6, "record_every": 3, "batch": 16}

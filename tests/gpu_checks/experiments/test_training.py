@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from gpu_checks.experiments import training as T
-from gpu_checks.nets.normalizers import KINDS
+from bnclaims.gpu_checks.experiments import training as T
+from bnclaims.gpu_checks.nets.normalizers import KINDS
 
 
 def test_the_split_is_fixed_disjoint_and_standardized_with_training_statistics():

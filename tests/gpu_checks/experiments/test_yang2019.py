@@ -8,9 +8,9 @@ import statistics
 import pytest
 import torch
 
-from gpu_checks.experiments import protocol as P
-from gpu_checks.experiments.yang2019 import build, gradient_profile
-from gpu_checks.nets.normalizers import bn_mode
+from bnclaims.gpu_checks.experiments import protocol as P
+from bnclaims.gpu_checks.experiments.yang2019 import build, gradient_profile
+from bnclaims.gpu_checks.nets.normalizers import bn_mode
 from bnclaims.tolerances import tol
 
 SMALL = {"width": 32, "batch": 8, "depth": 16, "dtype": "float64"}

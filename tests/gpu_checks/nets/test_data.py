@@ -1,7 +1,7 @@
 """Tests for gpu_checks.nets.data: the digits batch is standardized and fixed by its seed."""
 import torch
 
-from gpu_checks.nets.data import fixed_batch, load_digits_tensors
+from bnclaims.gpu_checks.nets.data import fixed_batch, load_digits_tensors
 
 
 def test_digits_are_standardized_and_the_fixed_batch_is_reproducible():

@@ -1,7 +1,7 @@
 """Tests for gpu_checks.nets.models: shapes, parameter counts, skip connections."""
 import torch
 
-from gpu_checks.nets.models import build_model, count_parameters
+from bnclaims.gpu_checks.nets.models import build_model, count_parameters
 
 
 def test_reference_mlp_has_9226_parameters():

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gpu_checks.nets.normalizers import KINDS, Normalizer, bn_mode, collect_regularizers, regnorm_regularizer
+from bnclaims.gpu_checks.nets.normalizers import KINDS, Normalizer, bn_mode, collect_regularizers, regnorm_regularizer
 
 
 def _z(seed=0, shape=(16, 8)):

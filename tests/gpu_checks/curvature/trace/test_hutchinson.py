@@ -2,10 +2,10 @@
 import numpy as np
 import torch
 
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.lanczos import lanczos_eigsh
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
-from gpu_checks.curvature.trace.hutchinson import hutchinson
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.lanczos import lanczos_eigsh
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.trace.hutchinson import hutchinson
 
 
 def test_hutchinson_error_shrinks_with_probes_and_stderr_covers_it():

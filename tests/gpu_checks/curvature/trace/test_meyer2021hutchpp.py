@@ -1,9 +1,9 @@
 """Tests for gpu_checks.curvature.trace.meyer2021hutchpp: Hutch++ converges to the exact trace."""
 import torch
 
-from gpu_checks.curvature.hvp import HessianOperator
-from gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
-from gpu_checks.curvature.trace.meyer2021hutchpp import hutchpp
+from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
+from bnclaims.gpu_checks.curvature.trace.meyer2021hutchpp import hutchpp
 
 
 def test_hutchpp_is_exact_when_the_sketch_spans_the_space_and_close_before():
