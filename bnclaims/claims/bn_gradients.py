@@ -139,7 +139,7 @@ register(Claim(
                "dL/dsigma^2 2(y_i - mu)/m + dL/dmu / m equals J^T g; dL/dgamma = sum g_i yhat_i, dL/dbeta = sum g_i."),
     latex=(r"\frac{\partial L}{\partial y_i}=\frac{\partial L}{\partial\hat y_i}\frac1s+\frac{\partial L}{\partial\sigma^2}"
            r"\frac{2(y_i-\mu)}m+\frac{\partial L}{\partial\mu}\frac1m=(J^\top g)_i"),
-    source=Source("ioffe2015batch", "Section 3, back-propagation equations", "as restated in the encyclopedia article (wiki2025bn)"),
+    source=Source("ioffe2015batch", "Section 3, back-propagation equations", "as restated in the encyclopedia article wiki2025bn"),
     hypotheses=_HYP, witness=_w((0, 1, 3), F(1, 10**5), g="1,0,0"),
     checks=BACKPROP.checks,
     expected=Verdict.PROVED,

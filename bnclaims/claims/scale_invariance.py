@@ -26,7 +26,7 @@ __all__: list[str] = []
 
 _T, _N = Level.THEORY, Level.NUMERICS
 _SEED = Source("wiki2025bn", "Parameter Decoupling")
-_ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also the encyclopedia article (wiki2025bn)")
+_ARORA = Source("arora2019theoretical", "Sec. 2, scale invariance (Lemma 2.4)", "also the encyclopedia article wiki2025bn")
 
 
 def _batch(data: dict) -> list[Fraction]:
