@@ -32,5 +32,8 @@ def test_html_and_markdown_show_a_users_markup_as_text(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;iframe src=evil&gt;" in page
     assert "\\input" in page  # the TeX is displayed (as MathML or code); no TeX run ever reads it
     md = (out / "report.md").read_text()
+    fenced = md.split("```")
+    assert any("<script>alert(3)</script>" in block for block in fenced[1::2])  # evidence: inside a code block
+    md = "".join(fenced[0::2])  # outside code blocks, nothing may be markup
     for raw in ("<script>", "<img src=x", "<b>bold</b>", "<iframe", "](javascript"):
         assert raw not in md, raw
