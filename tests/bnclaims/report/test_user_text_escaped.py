@@ -1,6 +1,7 @@
 """A user's claim text is shown, never executed: ``bnclaims check --json`` then ``bnclaims report`` on a
 claims file whose title, statement, hypotheses, scope and LaTeX carry HTML, Markdown and TeX payloads."""
 import json
+import re
 import textwrap
 
 from bnclaims.cli import main
@@ -35,5 +36,6 @@ def test_html_and_markdown_show_a_users_markup_as_text(tmp_path):
     fenced = md.split("```")
     assert any("<script>alert(3)</script>" in block for block in fenced[1::2])  # evidence: inside a code block
     md = "".join(fenced[0::2])  # outside code blocks, nothing may be markup
-    for raw in ("<script>", "<img src=x", "<b>bold</b>", "<iframe", "](javascript"):
+    for raw in ("<script>", "<img src=x", "<b>bold</b>", "<iframe"):
         assert raw not in md, raw
+    assert re.search(r"(?<!\\)\]\(javascript", md) is None and "\\[link\\](javascript" in md
