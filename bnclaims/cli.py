@@ -358,7 +358,9 @@ def cmd_rate(args: argparse.Namespace) -> int:
         raise BadInput(f"cannot compute the rate of {args.activation!r}: the integrals against N(0, 1) overflow "
                        f"({type(exc).__name__}); the activation grows too fast") from None
     if args.json:
-        _write_json(args.json, result)
+        from bnclaims.schema import envelope
+
+        _write_json(args.json, {**envelope("rate"), **result})
     for key, value in result.items():
         print(f"{key}: {value}")
     return 0

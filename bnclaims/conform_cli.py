@@ -81,7 +81,10 @@ def cmd_conform(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     if args.json:
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        from bnclaims.schema import envelope
+
+        doc = {**envelope("conform"), **report.to_dict()}
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return report.exit_code
 
 

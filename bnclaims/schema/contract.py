@@ -64,6 +64,12 @@ def _envelope(kind: str, command: Sequence[str] | None) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "kind": kind, "command": argv, "git_commit": git_commit()}
 
 
+def envelope(kind: str, command: Sequence[str] | None = None) -> dict[str, Any]:
+    """The fields every JSON document of the CLI starts with: ``schema_version``, ``kind`` (``ledger``,
+    ``claims``, ``conform``, ``rate``, ``bench``), the ``command`` line and the ``git_commit``."""
+    return _envelope(kind, command)
+
+
 def _jsonable(value: Any) -> Any:
     from bnclaims.runner import _jsonable as jsonable
 

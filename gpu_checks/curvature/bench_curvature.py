@@ -609,8 +609,10 @@ def main(argv: list[str] | None = None) -> int:
     res = run_bench(args.preset, device=dev, seed=args.seed, anchors=args.anchors)
     print(_summary(res))
     if args.json:
+        from bnclaims.schema import envelope
+
         with open(args.json, "w") as fh:
-            json.dump(res, fh, indent=2, default=float)
+            json.dump({**envelope("bench"), **res}, fh, indent=2, default=float)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Tests for bnclaims.schema (the JSON contract): every document the CLI writes validates against the
 shipped JSON Schema, list and verify share the claim shape, and the reader refuses what is not a ledger."""
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -91,3 +92,13 @@ def test_the_reader_takes_a_ledger_written_before_the_contract_as_version_0(tmp_
         {"id": FAST, "level": "theory", "verdict": "proved", "expected": "proved", "scope": "", "evidence": {},
          "seconds": 0.1}]}))
     assert read_ledger(path)["results"][0]["id"] == FAST
+
+
+def test_rate_json_starts_with_the_same_envelope_as_the_ledger(tmp_path):
+    from bnclaims.cli import main
+
+    path = tmp_path / "rate.json"
+    assert main(["rate", "--activation", "relu", "--json", str(path)]) == 0
+    doc = json.loads(path.read_text())
+    assert (doc["schema_version"], doc["kind"]) == (1, "rate") and doc["command"][:3] == ["bnclaims", "rate", "--activation"]
+    assert abs(float(doc["large_batch_rate"]) - math.pi / (math.pi - 1)) < 1e-12  # relu: pi/(pi - 1)

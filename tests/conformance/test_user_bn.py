@@ -48,6 +48,7 @@ def _assert_certified_and_shrunk(report, check, dtype, max_values=4):
 def test_torch_batch_norm_holds_at_every_dtype_and_exits_zero(spec, tmp_path, capsys):
     code, report = _cli(spec, tmp_path)
     assert code == 0 and report["exit_code"] == 0
+    assert (report["schema_version"], report["kind"]) == (1, "conform") and "git_commit" in report
     assert set(_verdicts(report).values()) == {"holds"}, _verdicts(report)
     assert set(_verdicts(report)) == {(c, d) for c in CHECKS for d in DTYPES}
     lines = capsys.readouterr().out.splitlines()

@@ -15,6 +15,7 @@ def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_pa
     path = tmp_path / "bench.json"
     assert main(["--preset", "quick", "--json", str(path), "--device", "cpu"]) == 0
     res = json.loads(path.read_text())
+    assert (res["schema_version"], res["kind"]) == (1, "bench") and res["command"]
     for key in ("problem", "exact", "top1", "top10", "top10_fp64", "trace", "density", "hvp_cost_ratio",
                 "hvp_cost_ratio_batched", "buffers_unchanged", "anchors", "trace_floor", "environment"):
         assert key in res
