@@ -230,6 +230,16 @@ def _bn_excess(h, w, a, w_star):
     return 0.5 * ((a - c) ** 2 + (w_star @ h @ w_star - c**2))
 
 
+def bngd_step(w: np.ndarray, a: np.ndarray, h: np.ndarray, g: np.ndarray, eps: np.ndarray,
+              eps_a: float) -> tuple[np.ndarray, np.ndarray]:
+    """One simultaneous BNGD step for every row (one weight rate each): returns the new (w, a)."""
+    hw = w @ h
+    nh = np.sqrt(np.einsum("kd,kd->k", w, hw))
+    wg = w @ g
+    grad = -a[:, None] * (g[None, :] / nh[:, None] - (wg / nh**3)[:, None] * hw)
+    return w - eps[:, None] * grad, a - eps_a * (a - wg / nh)
+
+
 def bngd_run(inst: dict, eps: np.ndarray, eps_a: float, steps: int) -> dict[str, Any]:
     """Simultaneous BNGD steps for every lr in ``eps`` (one row each) until all converge or one diverges.
 
@@ -245,12 +255,7 @@ def bngd_run(inst: dict, eps: np.ndarray, eps_a: float, steps: int) -> dict[str,
     t = 0
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            hw = w @ h
-            nh = np.sqrt(np.einsum("kd,kd->k", w, hw))
-            wg = w @ g
-            grad = -a[:, None] * (g[None, :] / nh[:, None] - (wg / nh**3)[:, None] * hw)
-            a = a - eps_a * (a - wg / nh)
-            w = w - eps[:, None] * grad
+            w, a = bngd_step(w, a, h, g, eps, eps_a)
             if t % 25 == 0 or t == steps:
                 nh = np.sqrt(np.einsum("kd,kd->k", w, w @ h))
                 c = (w @ g) / nh
@@ -277,12 +282,7 @@ def descent_curves(inst: dict, eps_a: float, steps: int, points: int = 40) -> di
     bn_rows, gd_rows = [], []
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            hw = w @ h
-            nh = np.sqrt(np.einsum("kd,kd->k", w, hw))
-            wg = w @ g
-            grad = -a[:, None] * (g[None, :] / nh[:, None] - (wg / nh**3)[:, None] * hw)
-            a = a - eps_a * (a - wg / nh)
-            w = w - eps[:, None] * grad
+            w, a = bngd_step(w, a, h, g, eps, eps_a)
             v = v - eps[:, None] * ((v - ws) @ h)
             if t in at:
                 bn_rows.append([_bn_excess(h, w[k], a[k], ws) for k in range(len(eps))])
