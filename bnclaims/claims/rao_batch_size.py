@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.scale import plots
-from bnclaims.scale.criteria import Band, Criterion, DesignCondition, Measure
+from bnclaims.scale.criteria import Band, Criterion, DesignCondition, Measure, record_value
 from bnclaims.scale.experiment import ScaleExperiment, by_preset, scale_check
 from bnclaims.verdicts import Level
 
@@ -47,11 +47,7 @@ def _largest(arm: str):
     return value
 
 
-def _field(arm: str, key: str):
-    def value(records: Records) -> float:
-        return float(records[arm][key])
-    value.__name__ = f"{key}_{arm}"
-    return value
+_field = record_value  # the per-seed number records[arm][key] (bnclaims.scale.criteria)
 
 
 def _untouched(records: Records) -> float:

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.scale import plots
-from bnclaims.scale.criteria import Band, Criterion, DesignCondition, Measure
+from bnclaims.scale.criteria import Band, Criterion, DesignCondition, Measure, record_value
 from bnclaims.scale.experiment import ScaleExperiment, by_preset, scale_check
 from bnclaims.verdicts import Level
 
@@ -27,11 +27,7 @@ MLP = {"arch": "mlp", "depth": 6, "width": 64, "lr": 0.1, "batch": 64}
 CONV = {"arch": "wrn", "data": "cifar_shaped", "depth": 14, "width": 2, "skip": False, "lr": 0.05, "batch": 128}
 
 
-def _field(arm: str, key: str):
-    def value(records: Records) -> float:
-        return float(records[arm][key])
-    value.__name__ = f"{key}_{arm}"
-    return value
+_field = record_value  # the per-seed number records[arm][key] (bnclaims.scale.criteria)
 
 
 def _log_ratio(num: str, den: str, key: str, already_log: bool = False):

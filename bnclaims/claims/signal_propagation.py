@@ -11,20 +11,14 @@ from typing import Any, Mapping
 
 from bnclaims.registry import Claim, Source, Twin, Witness, register
 from bnclaims.scale import plots
-from bnclaims.scale.criteria import Band, Criterion, Measure
+from bnclaims.scale.criteria import Band, Criterion, Measure, record_value
 from bnclaims.scale.experiment import ScaleExperiment, by_preset, scale_check
 from bnclaims.verdicts import Level, Verdict
 
 Records = Mapping[str, Mapping[str, Any]]
 
 
-def _field(arm: str, key: str, index: int | None = None):
-    """The per-seed number ``record[arm][key]`` (or its entry ``index``)."""
-    def value(records: Records) -> float:
-        v = records[arm][key]
-        return float(v if index is None else v[index])
-    value.__name__ = f"{key}_{arm}".replace(" ", "_")
-    return value
+_field = record_value  # the per-seed number records[arm][key] (bnclaims.scale.criteria)
 
 
 def _witness(experiment: ScaleExperiment, conditions=()) -> Witness:

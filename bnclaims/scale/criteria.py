@@ -13,10 +13,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-__all__ = ["Band", "Measure", "DesignCondition", "Criterion", "PerSeed"]
+__all__ = ["Band", "Measure", "DesignCondition", "Criterion", "PerSeed", "record_value"]
 
 #: The records of one seed, by arm name: ``{arm: record}``.
 PerSeed = Mapping[str, Mapping[str, Any]]
+
+
+def record_value(arm: str, key: str, index: int | None = None) -> Callable[[PerSeed], float]:
+    """The per-seed number ``records[arm][key]`` (or its entry ``index``): the plainest ``Measure.value``."""
+    def value(records: PerSeed) -> float:
+        v = records[arm][key]
+        return float(v if index is None else v[index])
+    value.__name__ = f"{key}_{arm}".replace(" ", "_")
+    return value
 
 
 def _fmt(x: float) -> str:
