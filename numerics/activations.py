@@ -196,9 +196,15 @@ def _mp(v: Any) -> Any:
     return mpmath.mpmathify(v)
 
 
+#: Where the tail of each Gaussian integral is checked: |integrand| * |z| there must be below 10^-dps,
+#: else the integral diverges (``exp(z**2)``) or its tail is too heavy for ``dps`` digits.
+TAIL_POINT = 256
+
+
 def gaussian_moments(activation: Any, dps: int = 30) -> dict[str, Any]:
     """E phi'(z)^2, E phi(z), E phi(z)^2 and Var phi(z) for z ~ N(0,1), by tanh-sinh quadrature split at
-    0 and the kinks, at dps + 10 digits; nothing depends on which activation it is."""
+    0 and the kinks, at dps + 10 digits; nothing depends on which activation it is. Raises
+    :class:`BadInput` where an integral diverges (checked at z = +-:data:`TAIL_POINT`)."""
     act = as_activation(activation)
     with mpmath.workdps(dps + 10):
         pts = sorted({mpmath.mpf(0)} | {_mp(k) for k in act.kinks})
@@ -216,6 +222,14 @@ def gaussian_moments(activation: Any, dps: int = 30) -> dict[str, Any]:
         def integral(g: Callable[[Any, Any, Any], Any]) -> Any:
             total = mpmath.mpf(0)
             for lo, hi in zip(pts[:-1], pts[1:]):
+                for end in (e for e in (lo, hi) if mpmath.isinf(e)):
+                    x = mpmath.sign(end) * TAIL_POINT          # quadrature alone would return a finite number
+                    tail = abs(real(g(x, lo, hi)) * density(x)) * TAIL_POINT
+                    if not tail < mpmath.mpf(10) ** (-dps):
+                        size = mpmath.nstr(tail, 3) if tail < mpmath.mpf(10) ** 30 else "more than 1e30"
+                        raise BadInput(f"the Gaussian integral for activation {act.name} diverges or has a heavy "
+                                       f"tail: |integrand * z| = {size} at z = {int(x)} "
+                                       f"(E phi^2 and E phi'^2 must be finite)")
                 val, err = mpmath.quad(lambda x: real(g(x, lo, hi)) * density(x), [lo, hi], error=True)
                 if not mpmath.isfinite(val) or err > mpmath.mpf(10) ** (-dps) * (1 + abs(val)):
                     raise BadInput(f"the Gaussian integral for activation {act.name} did not converge to "

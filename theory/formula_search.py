@@ -5,7 +5,8 @@ tries ``m = 2``) and, for each, tuples of candidates for *every* free quantity t
 ``y`` (non-constant integer batches, simplest first), the upstream gradient ``g`` and direction ``v``
 (unit vectors, then ``1`` and ``(1..m)``), the index ``i``, the loss Hessian ``H`` (``0, I, E_11, 11^T,
 diag(1..m)``), ``gamma``, ``beta``, ``eps`` and the free scalars (small rationals), each list filtered by
-the hypotheses on that quantity, tuples ordered by the sum of their ranks. Every point is checked against
+the hypotheses on that quantity, tuples ordered by the sum of their ranks; at most 150, 400 or 1,200
+points per ``m`` (quick, default, thorough presets) over 3, 3 or 4 batch sizes. Every point is checked against
 all hypotheses exactly; the decision at a point is exact (:func:`bnclaims.theory.formula_explicit.violation`).
 :func:`cross_check` re-tests a symbolic proof at one generic exact point for the two smallest ``m``.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bnclaims.latex.counterexample import counterexample_tex
+from bnclaims.latex.hypothesis import hypothesis_tex
 from bnclaims.latex.text import cite_text, escape, escape_prose, header, tt_id
 from bnclaims.registry import Claim
 from bnclaims.verdicts import Level, Outcome
@@ -45,7 +46,7 @@ def render(claim: Claim, outcome: Outcome, twin: Outcome | None, bibkeys: Iterab
              rf"\paragraph{{Source.}} {source}.", "",
              r"\paragraph{Statement.}", _statement(claim.statement, claim.latex), "",
              r"\paragraph{Hypotheses.}", r"\begin{itemize}"]
-    lines += [r"\item " + escape_prose(h) for h in claim.hypotheses] or [r"\item none"]
+    lines += [r"\item " + hypothesis_tex(h) for h in claim.hypotheses] or [r"\item none"]
     lines += [r"\end{itemize}", "", r"\paragraph{Derivation (theory level).}", ""]
     _steps(lines, outcome)
     expected = claim.expected_at(Level.THEORY)

@@ -134,6 +134,8 @@ CASES = [
     c("rate-unknown-activation", "rate", "--activation", "nope", match="unknown activation"),
     c("rate-unparsable-activation", "rate", "--activation", "z**", match="cannot parse"),
     c("rate-overflowing-activation", "rate", "--activation", "exp(exp(exp(z)))", match="overflow"),
+    c("rate-divergent-moment", "rate", "--activation", "exp(z**2)", match="diverges or has a heavy tail"),
+    c("rate-borderline-divergent-moment", "rate", "--activation", "exp(z**2/4)", match="diverges"),
     c("rate-batch-too-small", "rate", "--activation", "relu", "--batch", "2", match="B >= 4"),
     c("rate-giant-dps", "rate", "--activation", "relu", "--dps", "100000", match="--dps"),
     c("rate-json-unwritable", "rate", "--activation", "relu", "--json", PROC + ".json", match="cannot write"),

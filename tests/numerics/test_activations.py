@@ -60,3 +60,19 @@ def test_sympy_expression_with_another_symbol_and_a_constant_callable_are_reject
         na.large_batch_rate(sp.Symbol("z") * sp.Symbol("w"), 30)
     with pytest.raises(BadInput, match="constant activation"):
         na.large_batch_rate(lambda x: mpmath.mpf(3), 30)
+
+
+@pytest.mark.parametrize("text", ["exp(z**2)", "exp(z**2/4)", "z*exp(z**2/4)", "exp(exp(z))"])
+def test_a_divergent_gaussian_moment_is_refused_not_printed_as_a_number(text):
+    """E phi^2 = int phi^2 e^{-z^2/2} diverges once phi grows like e^{z^2/4}; quadrature alone returns a
+    finite number there, so the tail is checked."""
+    with pytest.raises(BadInput, match="diverges or has a heavy tail"):
+        na.gaussian_moments(text, 30)
+
+
+def test_a_fast_growing_activation_with_finite_moments_is_still_computed():
+    """phi = z e^{z^2/8}: E phi^2 = int z^2 e^{-z^2/4} / sqrt(2 pi) = 2 sqrt(2) exactly, E phi = 0."""
+    mom = na.gaussian_moments("z*exp(z**2/8)", 30)
+    with mpmath.workdps(40):
+        assert abs(mom["E_phi2"] - 2 * mpmath.sqrt(2)) < mpmath.mpf(10) ** -28
+        assert abs(mom["E_phi"]) < mpmath.mpf(10) ** -28

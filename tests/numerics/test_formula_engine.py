@@ -84,3 +84,39 @@ def test_a_strict_inequality_met_with_equality_cannot_be_certified_and_is_inconc
 def test_negative_scale_factor_refutes_scale_invariance_numerically():
     out = N.check(FormulaClaim("scale", sp.Eq(bn.BN(a * bn.y), bn.BN(bn.y, eps=bn.eps / a**2)), [sp.Ne(a, 0)]), QUICK)
     assert out.verdict is Verdict.REFUTED and F(out.evidence["counterexample"]["a"]) < 0
+
+
+def test_residual_is_signed_so_that_a_violation_is_positive_for_every_relation():
+    """At y = (0, 1, 2), eps = 0: ||yhat||^2 = m = 3 exactly, so lhs - rhs = 3 - c."""
+    c = case((0, 1, 2), (1, 0, 0))
+    want = {"==": [2], "<=": [2], ">=": [-2]}          # against c = 1: only ">=" holds
+    with mpmath.workdps(60):
+        for op, rel in (("==", sp.Eq), ("<=", sp.Le), (">=", sp.Ge)):
+            got = N.residual(FormulaClaim(op, rel(bn.norm2(bn.yhat), 1)), mpmath.mp, c)
+            assert [mpmath.nint(x) for x in got] == want[op] and all(abs(x - mpmath.nint(x)) < 1e-50 for x in got)
+
+
+def test_a_zero_right_side_of_a_vector_relation_is_compared_with_every_component():
+    """z - gamma yhat - beta = 0 (a vector against the scalar 0): one residual per unit, all zero; with
+    beta + 1 subtracted, each is -1."""
+    c = case((0, 1, 5, -2), (3, -1, 2, 7), gamma=2)
+    with mpmath.workdps(60):
+        for shift, want in ((0, 0), (1, -1)):
+            lhs = bn.z - bn.gamma * bn.yhat - (bn.beta + shift) * bn.ones
+            got = N.residual(FormulaClaim("shift", sp.Eq(lhs, 0, evaluate=False)), mpmath.mp, c)
+            assert len(got) == 4 and all(abs(x - want) < 1e-50 for x in got)
+
+
+def test_the_jacobian_scale_is_the_documented_one():
+    """|gamma|/s (1 + max|yhat|)^2 at y = (0, 1, 5, -2), gamma = 2, eps = 0: mu = 1, s^2 = 13/2, max|yhat| = 4/s."""
+    c = case((0, 1, 5, -2), (3, -1, 2, 7), gamma=2)
+    with mpmath.workdps(60):
+        s = mpmath.sqrt(mpmath.mpf(13) / 2)
+        assert abs(N._Env(mpmath.mp, c).k_jac() - 2 / s * (1 + 4 / s) ** 2) < 1e-55
+
+
+@settings(max_examples=20, deadline=None)
+@given(N._vector(5), N._vector(8), N._vector(9))
+def test_small_batches_are_small_integers_and_larger_ones_gaussian(v5, v8, v9):
+    assert all(x.denominator == 1 and -8 <= x <= 8 for x in v5 + v8)
+    assert len(v9) == 9 and any(x.denominator != 1 for x in v9)
