@@ -119,7 +119,7 @@ def _non_vacuous_only(outcome: Outcome, witness: WitnessCheck) -> Outcome:
     if witness.ok or outcome.verdict not in (Verdict.PROVED, Verdict.HOLDS):
         return outcome
     evidence = dict(outcome.evidence, reported_verdict=outcome.verdict.value, vacuous=witness.reason,
-                    witness_seconds=witness.seconds)
+                    vacuity_check_seconds=witness.seconds)
     return Outcome(Verdict.INCONCLUSIVE, outcome.scope, evidence, outcome.steps, outcome.exprs)
 
 

@@ -320,7 +320,7 @@ def _check_mapping(k_max: int = 6, mappings: dict[str, Mapping] | None = None, s
                            "mappings": {fw: mp_.text for fw, mp_ in sorted(maps.items())},
                            "rules": {fw: RULES[fw].rule for fw in sorted(maps)},
                            "variance_compared": {fw: RULES[fw].stored_var is not None for fw in sorted(maps)},
-                           "max_error_over_bound": worst["ratio"], "worst": worst, "rows": rows}
+                           "max_error_over_bound": worst["ratio"], "worst_case": worst, "rows": rows}
     if not ok:
         out["certificate"] = _certify(case, dps)
         out["refuted"] = bool(out["certificate"]["certified"])

@@ -146,7 +146,7 @@ def check_gradients(ctx: Context, impl: str = "torch") -> Outcome:
                                                         ("backward_vs_reference", gap["ratio"] > 1.0)) if bad])
     ev: dict[str, Any] = {"implementation": impl, "torch": torch.__version__, "runs": rows,
                           "all_ones_upstream_passes": ones_pass,
-                          "max_backward_error_over_bound": max(r["backward_error_over_bound"] for r in rows)}
+                          "max_error_over_bound": max(r["backward_error_over_bound"] for r in rows)}
     scope = (f"float64, shapes {[list(s) for s in SHAPES[ctx.budget(1, 0, 0):ctx.budget(2, 4, 5)]]}, {reps} random draw(s) each, eps={EPS}; "
              "gradcheck, gradgradcheck with random grad_outputs, backward vs mpmath at c*kappa*u")
     if failed is None:

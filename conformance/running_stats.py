@@ -171,7 +171,7 @@ def check_running_stats(ctx: Context, impl: Implementation, salt: str = "running
                             dtypes=("float64", "float32")[:ctx.budget(1, 2, 2)])
     ev: dict[str, Any] = {"implementation": impl.description, "cases": rep.cases, "seed": seed, "dps": ctx.dps,
                           "max_error_over_bound": rep.max_error,
-                          "max_error_over_bound_per_dtype": dict(sorted(per_dtype.items())),
+                          "per_dtype": {k: {"max_error_over_bound": v} for k, v in sorted(per_dtype.items())},
                           "convention_mapping": mapping}
     scope = (f"{rep.cases} hypothesis cases, float64/float32, 1..3 training steps, momentum 0.1/0.3/None, "
              f"F.batch_norm and module; Keras/Flax/CNTK documented rules mapped to torch vs nn.BatchNorm1d, "
@@ -179,11 +179,13 @@ def check_running_stats(ctx: Context, impl: Implementation, salt: str = "running
     if not rep.violated:
         if mapping["ok"]:
             return Outcome(Verdict.HOLDS, scope, ev)
+        if mapping["refuted"]:
+            ev["counterexample"] = mapping["worst_case"]
         return Outcome(Verdict.REFUTED if mapping["refuted"] else Verdict.INCONCLUSIVE, scope, ev)
     shrunk = shrink(running_cases(), lambda cs: evaluate_running(impl, cs, ctx.dps)["ratio"] > 1.0,
                     seed=seed, max_examples=150) or rep.violation
     w = evaluate_running(impl, shrunk, ctx.dps)
     cert = _certify(shrunk, w, ctx.dps)
-    ev.update(counterexample=shrunk.describe(), counterexample_numbers=w, certificate=cert)
+    ev.update(counterexample={**shrunk.describe(), "numbers": w}, certificate=cert)
     refuted = cert["certified"] or mapping["refuted"]
     return Outcome(Verdict.REFUTED if refuted else Verdict.INCONCLUSIVE, scope, ev)

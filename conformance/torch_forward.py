@@ -245,9 +245,9 @@ def check_forward(ctx: Context, impl: Implementation, dtypes: Sequence[str] = DT
 
     def evaluate(case: ForwardCase) -> tuple[float, bool]:
         w = evaluate_forward(impl, case, ctx.dps)
-        d = per_dtype.setdefault(case.dtype, {"cases": 0, "max_ratio": 0.0, "max_rel_error": 0.0})
+        d = per_dtype.setdefault(case.dtype, {"cases": 0, "max_error_over_bound": 0.0, "max_rel_error": 0.0})
         d["cases"] += 1
-        d["max_ratio"] = max(d["max_ratio"], w["ratio"])
+        d["max_error_over_bound"] = max(d["max_error_over_bound"], w["ratio"])
         d["max_rel_error"] = max(d["max_rel_error"], w["rel_error"])
         return w["ratio"], w["ratio"] <= 1.0
 
@@ -265,6 +265,6 @@ def check_forward(ctx: Context, impl: Implementation, dtypes: Sequence[str] = DT
     shrunk = rep.shrunk or rep.violation
     w = evaluate_forward(impl, shrunk, ctx.dps)
     cert = certify_forward_violation(shrunk, w, ctx.dps)
-    ev.update(counterexample=shrunk.describe(), counterexample_numbers={k: v for k, v in w.items() if k != "x"},
+    ev.update(counterexample={**shrunk.describe(), "numbers": {k: v for k, v in w.items() if k != "x"}},
               certificate=cert)
     return Outcome(Verdict.REFUTED if cert["certified"] else Verdict.INCONCLUSIVE, scope, ev)

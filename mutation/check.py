@@ -1,9 +1,10 @@
 """The test command of the mutation tier: can the suite notice a mutant of one source module?
 
 ``python mutation/check.py theory/bn_algebra.py`` runs, with the module as it is on disk (mutated by
-cosmic-ray or not), the tests that exercise it and the claims that use it at the ``quick`` preset,
-and exits 0 only if every test passes and every claim keeps its expected verdict: the kill
-criterion of the tier is "some claim's verdict or some test changes" (issue 13). The table
+cosmic-ray or not), the tests that exercise it, the claims that use it at the ``quick`` preset and,
+for the modules behind the theory level, the golden LaTeX gate (:data:`GOLDEN`), and exits 0 only if
+every test passes and every claim keeps its expected verdict: the kill criterion of the tier is "some
+claim's verdict or some test changes". The table
 :data:`TARGETS` says, per module, which tests (the mirrored module first) and which claims (ids or
 families, at one level) can notice it; ``mutation/run.py`` writes one cosmic-ray config per entry.
 """
@@ -94,6 +95,17 @@ TARGETS: dict[str, Target] = {
 }
 
 
+#: The golden LaTeX gate (tests/bnclaims/latex/test_golden.py): every theory derivation's text, scope
+#: and semantic record (expressions, verdicts, evidence) against the committed files. It runs last for
+#: the modules behind the theory level, whose mutants can change a derivation without changing a verdict.
+GOLDEN = ("tests/bnclaims/latex/test_golden.py::test_golden_text_matches_regenerated_text",
+          "tests/bnclaims/latex/test_golden.py::test_golden_mathematics_matches_regenerated_mathematics")
+
+
+def _feeds_theory(module: str) -> bool:
+    return module.startswith("theory/") or module == "bnclaims/formula.py"
+
+
 def commands(module: str) -> list[list[str]]:
     """The commands that decide whether a mutant of ``module`` is killed (any non-zero exit kills it)."""
     target = TARGETS[module]
@@ -104,6 +116,8 @@ def commands(module: str) -> list[list[str]]:
     if target.claims:
         cmds.append([sys.executable, "-m", "bnclaims", "verify", *target.claims, "--level", target.level,
                      "--preset", "quick", "--no-progress"])
+    if _feeds_theory(module):
+        cmds.append([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "error", *GOLDEN])
     return cmds
 
 

@@ -389,7 +389,8 @@ def _rayleigh_cert(y: list, lo: Fraction, hi: Fraction, dps: int) -> tuple:
                 return nju - hi_**2 * nu if side == 1 else lo_**2 * nu - nju
             cert = intervals.certify_positive(f, [y, lo, hi], dps=dps)
             if cert.certified:
-                return cert, {"w": f"e_{k + 1}", "side": "above band" if side == 1 else "below band (nonzero)"}
+                return cert, {"direction": f"w = e_{k + 1}",
+                              "side": "above band" if side == 1 else "below band (nonzero)"}
     return cert, {}
 
 
@@ -420,7 +421,6 @@ def check_near_identity(ctx: Context, band: tuple = (Fraction(1, 2), Fraction(2)
     case = rep.shrunk or rep.violation
     hyp = case.gamma == 1 and case.eps == 0
     cert, how = _rayleigh_cert(list(case.y), lo, hi, work_dps(case.y, 0, ctx.dps))
-    ev.update({"counterexample": case.describe(), "certificate": cert.as_dict(), "witness_direction": how,
-               "hypotheses_hold": hyp})
+    ev.update({"counterexample": case.describe(), "certificate": {**cert.as_dict(), **how}, "hypotheses_hold": hyp})
     return Outcome(Verdict.REFUTED if cert.certified and hyp else Verdict.INCONCLUSIVE,
                    scope + "; shrunk + Rayleigh quotient interval-certified from the BN definition", evidence=ev)

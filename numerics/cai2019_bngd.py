@@ -190,9 +190,8 @@ def check_condition_number(ctx: Context, sign: int = -1) -> Outcome:
     evidence.update({"counterexample": {"eigs": [str(v) for v in case["eigs"]], "skew": case["skew"],
                                         "u": case["u"]},
                      "shrunk": rep.shrunk is not None, "kappa_H": str(k_h), "kappa_modified": mpmath.nstr(k_m, 20),
-                     "certificate": cert,
-                     "certificate_meaning": ("R(x) - kappa(H) R(y') > 0 for rational x and y' = y projected "
-                                             "exactly onto u-perp, so kappa(mod) > kappa(H)")})
+                     "certificate": {"kind": ("R(x) - kappa(H) R(y') > 0 for rational x and y' = y projected "
+                                              "exactly onto u-perp, so kappa(mod) > kappa(H)"), **cert}})
     return Outcome(Verdict.REFUTED if cert["certified"] else Verdict.INCONCLUSIVE, scope, evidence)
 
 
@@ -427,8 +426,8 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
         "instances": rep.cases, "step_budget": steps, "lr_grid_units_of_2_over_lmax": list(LR_GRID),
         "eps_a": eps_a, "kappa": kappa, "converged_below": tol("cai.converged_excess"), "dps": ctx.dps,
         "seed": ctx.seed, "min_d": MIN_D, "excluded_dims": EXCLUDED_DIMS_REASON,
-        "max_final_excess": mpmath.nstr(worst["excess"], 5), "worst_instance": worst.get("spec"),
-        "gd_divergence_certificates": gd,
+        "max_final_excess": mpmath.nstr(worst["excess"], 5), "worst_case": worst.get("spec"),
+        "gd_divergence": {"certificate": gd},
         "descent_curves": {"seed": ctx.seed % 2**16, "kappa": kappa,
                            **descent_curves(gd_inst, eps_a, ctx.budget(2000, 10000, 20000))}}
     scope = (f"{rep.cases} instances, d in {MIN_D}..{max_d}, ||w0||_H = 1, kappa(H) = {kappa:g}, "
@@ -444,5 +443,5 @@ def check_bngd_any_lr(ctx: Context, eps_a: float = 1.0, kappa: float = 100.0) ->
     bad = [u for u, e in zip(LR_GRID, run["excess_f64"]) if not (e < tol("cai.converged_excess"))]
     cert = _bngd_diverges_certified(inst, bad[0], eps_a, ctx.dps) if bad else {"certified": False}
     evidence.update({"counterexample": spec, "shrunk": rep.shrunk is not None, "failing_lr_units": bad,
-                     "divergence_certificate": cert})
+                     "certificate": {"kind": "|a_T| > eps_a C / (eps_a - 2): BNGD diverges", **cert}})
     return Outcome(Verdict.REFUTED if cert["certified"] else Verdict.INCONCLUSIVE, scope, evidence)

@@ -548,7 +548,7 @@ def search_lemma45_violations(ctx: Context, dist: ProblemDistribution = LEMMA45_
     evidence = {
         "dps": dps, "seed": ctx.seed, "problems_drawn": n, "problems_wellposed": wellposed,
         "failure_rate": rate, "violations_by_d_trainable_at_Wstar": {str(k): v for k, v in sorted(by_d.items())},
-        "first_certified_violation": first, "shrunk_counterexample": shrunk_ev,
+        "search": {"first_found": first}, "counterexample": shrunk_ev,
         "with_bias_control": {"cases": bias_cases, "violations": bias_viol,
                               "max_normalized_lhs_minus_rhs": mpmath.nstr(bias_worst, 5),
                               "tolerance": f"mp_rel_tol({dps})"},

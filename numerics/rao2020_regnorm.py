@@ -107,7 +107,7 @@ def check_regnorm_identity(ctx: Context, formula: Callable[..., Any] = CORRECT) 
     rep = run_property(batches(), evaluate, max_examples=n_cases, seed=ctx.seed)
     evidence: dict[str, Any] = {"cases": rep.cases, "dps": ctx.dps, "seed": ctx.seed,
                                 "max_rel_error": mpmath.nstr(rep.max_error, 5), "tolerance": mpmath.nstr(tol, 3),
-                                "a_ne_b_variant_max_error": mpmath.nstr(worst_ne[0], 5)}
+                                "a_ne_b_variant": {"max_rel_error": mpmath.nstr(worst_ne[0], 5)}}
     scope = f"{rep.cases} hypothesis batches, m in 2..6, N in 1..4, integer entries |z| <= 6, {ctx.dps} digits"
     if not rep.violated:
         return Outcome(Verdict.HOLDS, scope, evidence)
@@ -154,8 +154,8 @@ def refute_appendix_b_step(ctx: Context) -> Outcome:
 
     rep = run_property(batches(), evaluate, max_examples=n_cases, seed=ctx.seed)
     evidence: dict[str, Any] = {"cases": rep.cases, "dps": ctx.dps, "seed": ctx.seed,
-                                "max_gap": mpmath.nstr(rep.max_error, 8),
-                                "gap_minus_batch_variance_max_abs": mpmath.nstr(var_err[0], 5)}
+                                "max_abs_error": mpmath.nstr(rep.max_error, 8),
+                                "gap_equals_batch_variance": {"max_abs_error": mpmath.nstr(var_err[0], 5)}}
     scope = f"{rep.cases} hypothesis batches, m in 2..6, N in 1..4, integer entries |z| <= 6, {ctx.dps} digits"
     if not rep.violated:
         return Outcome(Verdict.HOLDS, scope, evidence)
@@ -226,7 +226,7 @@ def refute_appendix_a_variance(ctx: Context) -> Outcome:
                      "shrunk": rep.shrunk is not None, "r": str(_app_a_r(frac)),
                      "r_partner": str(_app_a_r(partner)), "exact_equal": exact_equal,
                      "variance": [str(_total_var(frac)), str(_total_var(partner))],
-                     "variance_certificate": var_cert.as_dict(),
+                     "certificate": {"kind": "variance(partner) - variance(batch) != 0", **var_cert.as_dict()},
                      "r_difference_enclosure": [mpmath.nstr(diff.a, 5), mpmath.nstr(diff.b, 5)]})
     ok = exact_equal and var_cert.certified
     return Outcome(Verdict.REFUTED if ok else Verdict.INCONCLUSIVE, scope, evidence)

@@ -90,10 +90,10 @@ def check_reparametrization(ctx: Context, gamma_of: GammaFn = gamma_sqrt) -> Out
                   max_examples=ctx.budget(200, 500, 2000)) or rep.violation
     cert = certify_positive(lambda M, y, e: _reparam_residual2(M, y, e, gamma_of), [list(case.y), case.eps],
                             dps=dps)
-    ev.update({"first_violation": {"m": rep.violation.m, "flavour": rep.violation.flavour,
-                                   "eps": str(rep.violation.eps)},
-               "shrunk": {"y": [str(v) for v in case.y], "eps": str(case.eps), "flavour": case.flavour},
-               "certificate_sum_sq_residual": cert.as_dict()})
+    ev.update({"search": {"first_found": {"m": rep.violation.m, "flavour": rep.violation.flavour,
+                                          "eps": str(rep.violation.eps)}},
+               "counterexample": {"y": [str(v) for v in case.y], "eps": str(case.eps), "flavour": case.flavour},
+               "certificate": {"kind": "sum_i (z_i - y_i)^2 > 0", **cert.as_dict()}})
     return Outcome(verdict=Verdict.REFUTED if cert.certified else Verdict.INCONCLUSIVE, scope=scope, evidence=ev)
 
 
@@ -111,7 +111,7 @@ def rhs_lemma45(d2: Any, n2: Any, ip: Any) -> Any:
 
 
 def rhs_lemma45_t3(d2: Any, n2: Any, ip: Any) -> Any:
-    """False twin (transcription T3): the square of the numerator dropped."""
+    """False twin: the square of the numerator dropped, as one secondary transcription prints it."""
     return d2 - (n2 - ip) / n2
 
 
@@ -173,8 +173,8 @@ def check_rhs_is_distance(ctx: Context, rhs: RhsFn = rhs_lemma45) -> Outcome:
         return (rhs(d2, n2, ip) - (a * n2 - ip ** 2) / n2) ** 2
 
     cert = certify_positive(gap2, [list(W0), list(Ws)], dps=dps)
-    ev.update({"shrunk": {"W0": [str(v) for v in W0], "W_star": [str(v) for v in Ws]},
-               "certificate_sq_gap": cert.as_dict()})
+    ev.update({"counterexample": {"W0": [str(v) for v in W0], "W_star": [str(v) for v in Ws]},
+               "certificate": {"kind": "(RHS - (||W0||^2 ||W*||^2 - <W0,W*>^2) / ||W*||^2)^2 > 0", **cert.as_dict()}})
     return Outcome(verdict=Verdict.REFUTED if cert.certified else Verdict.INCONCLUSIVE, scope=scope, evidence=ev)
 
 
@@ -259,13 +259,14 @@ def refute_minima_are_critical(ctx: Context) -> Outcome:
             example = {"problem": prob.describe(), "W_star": [mpmath.nstr(w, 20) for w in Ws],
                        "gamma": mpmath.nstr(theta[-2], 20), "beta": mpmath.nstr(theta[-1], 20),
                        "gradient_numerical": [mpmath.nstr(g, 20) for g in grad],
-                       "certificate_dbeta": cert.as_dict(), "dbeta_exact_rational": str(exact_dbeta),
+                       "certificate": {"kind": "dLhat/dbeta != 0", **cert.as_dict()},
+                       "dbeta_exact_rational": str(exact_dbeta),
                        "pivots_exact": [str(p) for p in piv_exact], "pivots_positive_certified": True,
                        "closed_vs_numerical_rel_error": mpmath.nstr(err, 5)}
     ev = {"dps": dps, "seed": ctx.seed, "problems": n, "gradient_nonzero": nonzero,
           "full_rank_certified": full_rank, "closed_form_agrees": agreeing, "certified": certified,
-          "agreement_tolerance": f"mp.diff_rel = {agree_tol}",
-          "max_rel_error_numerical_vs_closed_dbeta": mpmath.nstr(max_err, 5), "example": example}
+          "tolerance": f"mp.diff_rel = {agree_tol}", "max_rel_error": mpmath.nstr(max_err, 5),
+          "counterexample": example}
     if certified > 0:
         verdict = Verdict.REFUTED
     elif nonzero == 0 and full_rank > 0:

@@ -262,9 +262,8 @@ def property_check(ctx: Context, pair: Pair, strategy, salt: str, what: str,
     case = rep.shrunk if rep.shrunk is not None else rep.violation
     err, _, j = _compare(pair, case, ctx.dps)
     cert = _certify(pair, case, j, ctx.dps)
-    evidence.update({"counterexample": case.describe(), "shrunk": rep.shrunk is not None,
-                     "component": j, "counterexample_rel_error": mpmath.nstr(err, 5),
-                     "certificate": cert})
+    evidence.update({"counterexample": {**case.describe(), "component": j, "rel_error": mpmath.nstr(err, 5)},
+                     "shrunk": rep.shrunk is not None, "certificate": cert})
     verdict = Verdict.REFUTED if cert["certified"] else Verdict.INCONCLUSIVE
     return Outcome(verdict, scope + "; counterexample shrunk and interval-certified", evidence)
 

@@ -216,7 +216,7 @@ def check_relu_rate_table(ctx: Context, limit: Const | str = pi_over_pi_minus_1)
             kern_err = max(kern_err, abs(q - 0.25 - mpmath.asin(c0) / (2 * mpmath.pi)),
                            abs(k - (mpmath.sqrt(1 - c0 ** 2) + (mpmath.pi - mpmath.acos(c0)) * c0) / (2 * mpmath.pi)))
         kern_ok = kern_err <= mp_rel_tol(dps)
-        ev["kernel_max_error"] = mpmath.nstr(kern_err, 5)
+        ev["kernel"] = {"max_abs_error": mpmath.nstr(kern_err, 5)}
         grid = list(range(8, 4097)) if ctx.preset != "quick" else \
             sorted(set(range(8, 65)) | {int(round(8 * 2 ** (j / 8))) for j in range(73)})
         vals = [relu_rate_mp(b, dps) for b in grid]
@@ -354,7 +354,9 @@ def check_poincare_panel(ctx: Context, constant: Any = 1) -> Outcome:
     ev = {"dps": dps, "members": members, "violations": violations, "problems": problems,
           "constant": mpmath.nstr(c_mp, 35)}
     scope = f"{len(PANEL)} activations ({', '.join(PANEL)}), Gaussian quadrature at {dps} digits"
-    if any(v.get("certificate", {}).get("certified") for v in violations):
+    certified = [v for v in violations if v.get("certificate", {}).get("certified")]
+    if certified:
+        ev["counterexample"] = {k: v for k, v in certified[0].items() if k not in ("certificate", "exact")}
         return Outcome(Verdict.REFUTED, scope, evidence=ev)
     if not violations and not problems:
         return Outcome(Verdict.HOLDS, scope, evidence=ev)

@@ -203,5 +203,10 @@ def refute_lemma45_exact(ctx: Context) -> Outcome:
                 "source_of_numbers": "reconstructed example, derived here in sympy",
                 # every comparison above is between exact sympy numbers (rationals and radicals)
                 **({"exact": True} if verdict is Verdict.REFUTED else {})}
+    if verdict is Verdict.REFUTED:  # the data and the first W0 (= W*)
+        first = rows[0]
+        evidence["counterexample"] = {"X": [[int(v) for v in X.row(r)] for r in range(X.rows)],
+                                      "y": [int(v) for v in y], "W0": first["W0"], "rhs": first["rhs"],
+                                      "lhs_trainable": first["lhs_trainable"]}
     return Outcome(verdict=verdict, evidence=evidence, steps=steps, exprs=exprs,
                    scope="exact sympy, one data set (m = 3, d = 2, eps = 0), both BN optimum sets")

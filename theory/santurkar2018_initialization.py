@@ -138,7 +138,9 @@ def refute_minima_are_critical(ctx: Context) -> Outcome:
              ("Exact gradient of the BN loss in $(w_1,w_2,\\gamma,\\beta)$ there: not zero.",
               r"\nabla\hat L=" + sp.latex(G.T))]
     return Outcome(verdict=verdict, steps=steps, exprs={"gradient": G, "value": value},
-                   evidence={"W_star": [str(c) for c in Wstar], "gamma": str(point[g]), "beta": str(mu),
+                   evidence={**({"counterexample": {"X": [[int(v) for v in X.row(r)] for r in range(X.rows)],
+                                                    "y": [int(v) for v in y]}} if verdict is Verdict.REFUTED else {}),
+                             "W_star": [str(c) for c in Wstar], "gamma": str(point[g]), "beta": str(mu),
                              "Lhat": str(value), "L_W_star": str(Lstar), "hessian_pd": minimum,
                              "gradient": [str(c) for c in grad],
                              "gradient_float": [f"{float(c):.4f}" for c in grad],
@@ -158,7 +160,7 @@ def rhs_lemma45(d2: sp.Expr, n2: sp.Expr, ip: sp.Expr) -> sp.Expr:
 
 
 def rhs_lemma45_t3(d2: sp.Expr, n2: sp.Expr, ip: sp.Expr) -> sp.Expr:
-    """The false twin: the transcription T3, which drops the square of the numerator."""
+    """The false twin: the square of the numerator dropped, as one secondary transcription prints it."""
     return d2 - (n2 - ip) / n2
 
 

@@ -70,7 +70,7 @@ register(Claim(
     checks={_T: tst.prove_running_average_conventions, _N: nst.check_running_average},
     expected=Verdict.PROVED,
     proof_sketch=("Equate the coefficients of r and v in the two documented updates (unique solution "
-                  "c = 1 - p); induction on t for the mean and the variance; C12 for E v."),
+                  "c = 1 - p); induction on t for the mean and the variance; bn.unbiased_population_variance for E v."),
     twin=Twin(change="momentum mapping c = 1 - p -> c = p (torch's momentum passed to Keras unchanged)",
               statement="torch r <- (1-p) r + p v equals Keras r <- c r + (1-c) v with c = p.",
               latex=r"(1-p)r+pv=c\,r+(1-c)v\ \text{with}\ c=p",

@@ -286,7 +286,8 @@ register(Claim(
                                      claim_id="ghorbani.population_stats_ill_conditioning")},
     expected=None,
     notes=("Empirical: the verdict comes from the pre-registered criterion, with no expected verdict written in "
-           "advance. The primary text was not retrieved; the operationalization follows the catalog. The plot "
+           "advance. The primary text was not retrieved; the measurement follows its account in Rao & Sohl-Dickstein "
+           "(§2, §9). The plot "
            "shows SLQ densities at the end for BN with batch statistics, with running averages, with population "
            "statistics, and for no normalization."),
     twin=Twin(change="population statistics leave no outliers",

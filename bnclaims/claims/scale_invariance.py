@@ -134,7 +134,7 @@ register(Claim(
     latex=r"\langle\nabla\hat L(w),w\rangle=0,\quad\nabla\hat L(aw)=\nabla\hat L(w)/a",
     source=_ARORA, hypotheses=("eps = 0", "Xw not constant", "a > 0", "L differentiable"), witness=_W_POS,
     checks={_T: tsc.prove_grad_orthogonal, _N: nsc.check_grad_orthogonal}, expected=Verdict.PROVED,
-    proof_sketch="Chain rule; directional derivatives of z along y vanish and scale as 1/a (C09).",
+    proof_sketch="Chain rule; directional derivatives of z along y vanish and scale as 1/a (scale.invariance).",
     twin=Twin(change="exponent of a: 1/a -> 1/a^2", statement="grad Lhat(aw) = grad Lhat(w)/a^2.",
               latex=r"\nabla\hat L(aw)=\nabla\hat L(w)/a^2",
               checks={_T: partial(tsc.prove_grad_orthogonal, exponent=tsc.TWIN_GRAD_SCALE_EXPONENT),

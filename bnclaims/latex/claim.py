@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bnclaims.latex.counterexample import counterexample_tex
-from bnclaims.latex.hypothesis import hypothesis_tex
+from bnclaims.latex.notation import notation_tex
 from bnclaims.latex.text import cite_text, escape, escape_prose, header, tt_id
 from bnclaims.registry import Claim
 from bnclaims.verdicts import Level, Outcome
@@ -46,20 +46,20 @@ def render(claim: Claim, outcome: Outcome, twin: Outcome | None, bibkeys: Iterab
              rf"\paragraph{{Source.}} {source}.", "",
              r"\paragraph{Statement.}", _statement(claim.statement, claim.latex), "",
              r"\paragraph{Hypotheses.}", r"\begin{itemize}"]
-    lines += [r"\item " + hypothesis_tex(h) for h in claim.hypotheses] or [r"\item none"]
+    lines += [r"\item " + notation_tex(h) for h in claim.hypotheses] or [r"\item none"]
     lines += [r"\end{itemize}", "", r"\paragraph{Derivation (theory level).}", ""]
     _steps(lines, outcome)
     expected = claim.expected_at(Level.THEORY)
     lines.append(rf"\paragraph{{Verdict.}} \textbf{{{outcome.verdict.value}}} "
                  rf"(expected: {expected.value if expected else 'empirical'}). "
-                 rf"Scope: {escape(outcome.scope)}.")
+                 rf"Scope: {notation_tex(outcome.scope)}.")
     _counterexample(lines, outcome)
     if claim.twin is not None:
-        lines += ["", r"\paragraph{False twin.} " + escape(claim.twin.change) + ":",
+        lines += ["", r"\paragraph{False twin.} " + notation_tex(claim.twin.change) + ":",
                   _statement(claim.twin.statement, claim.twin.latex), ""]
         if twin is not None:
             _steps(lines, twin)
             lines.append(rf"Twin verdict: \textbf{{{twin.verdict.value}}} (expected: refuted). "
-                         rf"Scope: {escape(twin.scope)}.")
+                         rf"Scope: {notation_tex(twin.scope)}.")
             _counterexample(lines, twin)
     return "\n".join(lines).rstrip() + "\n"

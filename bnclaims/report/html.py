@@ -13,11 +13,13 @@ from typing import Any
 
 from bnclaims.report.mathml import latex_to_mathml, name_latex, value_latex
 from bnclaims.report.model import ClaimView, Report, as_expected
+from bnclaims.schema.evidence_keys import RETIRED
 
 __all__ = ["render_html", "COUNTEREXAMPLE_KEYS"]
 
-#: Evidence keys whose value is a counterexample, typeset in the report.
-COUNTEREXAMPLE_KEYS = ("counterexample", "shrunk_counterexample")
+#: Evidence keys whose value is a counterexample, typeset in the report: the canonical name, then the
+#: names a counterexample had in ledgers written before the evidence vocabulary.
+COUNTEREXAMPLE_KEYS = ("counterexample", *(k for k, v in RETIRED.items() if v == "counterexample"))
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;

@@ -30,3 +30,4 @@ def test_torch_holds_only_with_a_correct_mapping_and_is_refuted_under_p_equals_q
     assert bad.verdict is Verdict.REFUTED
     assert bad.evidence["convention_mapping"]["certificate"]["certified"]
     assert bad.evidence["max_error_over_bound"] <= 1.0  # torch itself follows its documentation
+    assert bad.evidence["counterexample"] == bad.evidence["convention_mapping"]["worst_case"]

@@ -142,3 +142,23 @@ def test_the_projection_check_on_a_batch_with_the_default_upstream_refutes_the_s
         out = N.user_check(y, 0, 1, None, Context(preset="quick"), error=error, certify=N._projection_cert(1))
         assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"], (y, out.evidence)
         assert N.on_batch_projection(y, 0, 1, None, Context(preset="quick")).verdict is Verdict.HOLDS
+
+
+def test_the_spectrum_error_is_relative_to_the_largest_singular_value_or_the_scale():
+    """Hand values: |3 - 2| over the largest of the singular values, the claimed ones and the scale;
+    the all-zero spectrum of an m = 2 batch with no scale is an error of 0, not 0/0."""
+    mpf = mpmath.mpf
+    with mpmath.workdps(30):
+        assert N._spectrum_err([mpf(0), mpf(0), mpf(3)], [mpf(0), mpf(0), mpf(2)]) == mpf(1) / 3
+        assert N._spectrum_err([mpf(0), mpf(0), mpf(3)], [mpf(0), mpf(0), mpf(2)], mpf(4)) == mpf(1) / 4
+        assert N._spectrum_err([mpf(0), mpf(0), mpf(3)], [mpf(0), mpf(0), mpf(6)]) == mpf(1) / 2
+        assert N._spectrum_err([mpf(0), mpf(0)], [mpf(0), mpf(0)]) == 0
+
+
+def test_the_spectrum_check_on_a_batch_with_a_huge_gamma_holds():
+    """gamma = 1e40 scales every singular value to about 8e39 (|gamma|/sigma, sigma^2 = 14/9): the
+    rounding noise at 60+ digits is about 1e-43 in absolute terms but 1e-83 relative, so the true
+    spectrum must hold; an absolute error would call it a violation."""
+    out = N.on_batch_spectrum([0, 1, 3], 0, 10**40, None, Context(preset="quick"))
+    assert out.verdict is Verdict.HOLDS, out.evidence
+    assert mpmath.mpf(out.evidence["rel_error"]) < mpmath.mpf(10) ** -50

@@ -51,3 +51,20 @@ def test_vec_rel_err_is_the_max_difference_over_the_largest_entry():
         assert vec_rel_err(mp, [mp.mpf(10), mp.mpf(0)], [mp.mpf(10), mp.mpf(1)]) == mp.mpf(1) / 10
         assert vec_rel_err(mp, [mp.mpf(0)] * 2, [mp.mpf(0)] * 2) == 0
         assert vec_rel_err(mp, [mp.mpf(0)], [mp.mpf("1e-50")]) == 1
+
+
+def test_the_numerical_gradient_works_at_dps_plus_twenty_digits_as_documented():
+    """The docstring promises evaluation at ``dps + 20`` digits: a fixed guard, so --dps 1000 works at
+    1020 digits (not at a multiple of dps). d/dt (t/3) = 1/3 comes back good to dps digits and carries
+    exactly the digits of the working precision: rounding it to dps + 20 digits leaves it unchanged,
+    rounding to dps + 19 does not (1/3 has no finite binary expansion)."""
+    assert "dps + 20" in mp_gradient.__doc__
+    for dps in (30, 60):
+        d = mp_gradient(lambda v: v[0] / 3, [mp.mpf(1)], dps)[0]
+        with mp.workdps(dps + 20):
+            assert +d == d                                    # no more digits than dps + 20
+        with mp.workdps(dps + 19):
+            assert +d != d                                    # and no fewer
+        with mp.workdps(dps + 40):
+            assert abs(d - mp.mpf(1) / 3) < mp.mpf(10) ** -dps
+            assert +d != mp.mpf(1) / 3                          # 1/3 is not exact at dps + 20 digits

@@ -30,7 +30,7 @@ def test_bngd_converges_above_the_gd_limit_where_gd_diverges():
 def test_bngd_claim_holds_and_wrong_a_rate_twin_is_certified_divergent():
     assert n.check_bngd_any_lr(Context(preset="quick")).verdict is Verdict.HOLDS
     out = n.check_bngd_any_lr(Context(preset="quick"), eps_a=2.5)
-    assert out.verdict is Verdict.REFUTED and out.evidence["divergence_certificate"]["certified"]
+    assert out.verdict is Verdict.REFUTED and out.evidence["certificate"]["certified"]
 
 
 def _rq(mat, v):

@@ -1,5 +1,8 @@
 """Tests for numerics.inputs: user data is validated exactly, and bad data never gets through."""
+import math
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +81,33 @@ def test_the_default_upstream_is_a_unit_vector_outside_span_of_ones_and_the_cent
 def test_the_default_upstream_of_a_constant_or_two_value_batch_is_e1():
     assert default_upstream([Fraction(2)] * 3) == [1, 0, 0]
     assert default_upstream([Fraction(1), Fraction(2)]) == [1, 0]
+
+
+@pytest.mark.parametrize("y", [[1, 1 + Fraction(1, 10**205)], [10**210, 10**210 + 1], [-10**300, -10**300 + 3, -10**300]])
+def test_the_ill_conditioning_message_reports_the_order_of_magnitude_of_max_y_over_s(y):
+    """The refusal names max|y|/sqrt(sigma^2 + eps) as "about 1eK": K must be that ratio's decade
+    (within one), computed here exactly from the batch, not a digit count or a residue of it."""
+    y = [Fraction(v) for v in y]
+    mu = sum(y) / len(y)
+    s2 = sum((v - mu) ** 2 for v in y) / len(y)
+    r2 = max(v * v for v in y) / s2                            # (max|y| / s)^2, exactly
+    decade = (math.log10(r2.numerator) - math.log10(r2.denominator)) / 2
+    with pytest.raises(BadInput, match="ill-conditioned") as err:
+        validate_batch(y)
+    shown = int(re.search(r"is about 1e(\d+)", str(err.value)).group(1))
+    assert abs(shown - decade) <= 1, (shown, decade, str(err.value))
+
+
+def test_the_exponent_cap_is_the_documented_2000_in_absolute_value():
+    """README and ``bnclaims verify --help`` promise numbers with an exponent of at most 2000: the
+    exponent 2000 itself must be read (0e2000 is a valid zero), 2001 refused by the exponent check."""
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert "an exponent of at most 2000 in absolute value" in readme
+    assert MAX_EXPONENT == 2000
+    for text in ("0e2000", "0e-2000", "-0.0E+2000", "0e+2_000"):
+        assert parse_number(text, "x") == 0, text
+    with pytest.raises(BadInput, match="out of range"):      # read, then refused by its magnitude
+        parse_number("1e2000", "x")
+    for text in ("0e2001", "0e-2001"):
+        with pytest.raises(BadInput, match="exponent"):
+            parse_number(text, "x")

@@ -94,7 +94,7 @@ def test_search_finds_certified_violations_shrinks_one_and_the_bias_control_has_
     head = ev["failure_rate"]["trainable@W0=W*"]
     assert 0 < head["certified_violations"] <= head["problems"]
     assert ev["with_bias_control"]["violations"] == 0 and ev["with_bias_control"]["cases"] > 0
-    sh = ev["shrunk_counterexample"]
+    sh = ev["counterexample"]
     p = njs.Problem(tuple(tuple(F(v) for v in r) for r in sh["problem"]["X"]), tuple(F(v) for v in sh["problem"]["y"]))
     ex = njs.evaluate(p, kind="exact", at_wstar=True)
     assert ex["wellposed"] and ex["lhs_line"] > ex["rhs"] and p.d == 2

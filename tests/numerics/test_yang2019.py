@@ -114,4 +114,5 @@ def test_poincare_panel_holds_and_its_twin_is_refuted_by_an_exact_certified_poly
     assert twin.verdict is Verdict.REFUTED and has_certificate(twin.evidence)
     exact = [v for v in twin.evidence["violations"] if v.get("exact")]
     assert exact[0]["ratio"] == "10/9" and exact[0]["certificate"]["certified"]
+    assert twin.evidence["counterexample"]["activation"] == exact[0]["activation"]
     assert {v["activation"] for v in twin.evidence["violations"]} >= {"tanh", "gelu", "silu"}
