@@ -25,7 +25,7 @@ __all__ = ["SCHEMA_VERSION", "claims_document", "git_commit", "invocation", "led
            "record_dict", "schema"]
 
 #: Version of the documents written by this code; a reader refuses a larger one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_FILE = Path(__file__).with_name("ledger.schema.json")
 _REPO = Path(__file__).resolve().parents[2]
 _COMMAND: ContextVar[list[str] | None] = ContextVar("bnclaims_command", default=None)

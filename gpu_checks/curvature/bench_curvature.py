@@ -50,7 +50,7 @@ from bnclaims.gpu_checks.curvature.trace.hutchinson import hutchinson
 
 __all__ = ["PRESETS", "TRACE_FLOOR_KS", "make_problem", "trace_floor", "top10_repeats", "trace_repeats",
            "deflated_trace", "hvps_for_rel_stderr", "operator_floor", "environment", "hvp_costs", "run_bench",
-           "issue_targets", "main"]
+           "benchmark_targets", "main"]
 
 TRACE_FLOOR_KS = (10, 20, 40, 60, 80)
 TOP10_HVP_BUDGET = 40  # target: top-10 to bench.top10_rel_fp32 in at most this many float32 HVPs
@@ -454,11 +454,11 @@ def run_bench(preset: str = "default", *, device: str | None = None, seed: int =
         res["buffers_unchanged_after_anchors"] = buffers_identical(model, snap)
     else:
         res["anchors"] = {}
-    res["targets"] = issue_targets(res)
+    res["targets"] = benchmark_targets(res)
     return res
 
 
-def issue_targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def benchmark_targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The benchmark's target figures of a result, each with its threshold (from
     :mod:`bnclaims.tolerances`) and whether it is met. The trace is judged only with an exact trace, and its
     standard error "covers" the error when the error is at most 2 standard errors."""

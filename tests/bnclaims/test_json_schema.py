@@ -100,5 +100,5 @@ def test_rate_json_starts_with_the_same_envelope_as_the_ledger(tmp_path):
     path = tmp_path / "rate.json"
     assert main(["rate", "--activation", "relu", "--json", str(path)]) == 0
     doc = json.loads(path.read_text())
-    assert (doc["schema_version"], doc["kind"]) == (1, "rate") and doc["command"][:3] == ["bnclaims", "rate", "--activation"]
+    assert (doc["schema_version"], doc["kind"]) == (SCHEMA_VERSION, "rate") and doc["command"][:3] == ["bnclaims", "rate", "--activation"]
     assert abs(float(doc["large_batch_rate"]) - math.pi / (math.pi - 1)) < 1e-12  # relu: pi/(pi - 1)

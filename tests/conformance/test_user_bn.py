@@ -16,6 +16,7 @@ from bnclaims.conform_cli import CHECK_CHOICES, DTYPE_CHOICES, cmd_conform
 from bnclaims.errors import BadInput
 from bnclaims.verdicts import Verdict
 from bnclaims.conformance.user_bn import CHECKS, DTYPES, conform, load_bn
+from bnclaims.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 BUGGY = ROOT / "docs" / "examples" / "buggy_bn.py"
@@ -48,7 +49,7 @@ def _assert_certified_and_shrunk(report, check, dtype, max_values=4):
 def test_torch_batch_norm_holds_at_every_dtype_and_exits_zero(spec, tmp_path, capsys):
     code, report = _cli(spec, tmp_path)
     assert code == 0 and report["exit_code"] == 0
-    assert (report["schema_version"], report["kind"]) == (1, "conform") and "git_commit" in report
+    assert (report["schema_version"], report["kind"]) == (SCHEMA_VERSION, "conform") and "git_commit" in report
     assert set(_verdicts(report).values()) == {"holds"}, _verdicts(report)
     assert set(_verdicts(report)) == {(c, d) for c in CHECKS for d in DTYPES}
     lines = capsys.readouterr().out.splitlines()

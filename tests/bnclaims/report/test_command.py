@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from bnclaims.cli import main
+from bnclaims.schema import SCHEMA_VERSION
 
 from .conftest import SCALE_ID
 
@@ -42,7 +43,7 @@ def test_plots_that_cannot_be_found_are_reported_on_stderr(ledger, tmp_path, cap
     (lambda p: None, "does not exist"),
     (lambda p: p.write_text("{"), "is not valid JSON"),
     (lambda p: p.write_text('{"schema_version": 1, "kind": "claims", "claims": []}'), "is not a bnclaims ledger"),
-    (lambda p: p.write_text('{"schema_version": 2, "results": []}'), "schema_version 2, newer than"),
+    (lambda p: p.write_text(f'{{"schema_version": {SCHEMA_VERSION + 1}, "results": []}}'), f"schema_version {SCHEMA_VERSION + 1}, newer than"),
 ])
 def test_bad_ledgers_exit_2_with_one_line_and_no_traceback(tmp_path, make, message):
     path = tmp_path / "ledger.json"

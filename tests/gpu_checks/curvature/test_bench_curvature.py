@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from bnclaims.gpu_checks.curvature.bench_curvature import (deflated_trace, environment, hvps_for_rel_stderr, issue_targets, main,
+from bnclaims.gpu_checks.curvature.bench_curvature import (deflated_trace, environment, hvps_for_rel_stderr, benchmark_targets, main,
                                         run_bench, trace_floor)
 from bnclaims.gpu_checks.curvature.hvp import HessianOperator
+from bnclaims.schema import SCHEMA_VERSION
 from bnclaims.gpu_checks.curvature.testing import tiny_problem, tiny_reference_hessian
 
 
@@ -15,7 +16,7 @@ def test_quick_benchmark_reports_every_field_and_leaves_buffers_unchanged(tmp_pa
     path = tmp_path / "bench.json"
     assert main(["--preset", "quick", "--json", str(path), "--device", "cpu"]) == 0
     res = json.loads(path.read_text())
-    assert (res["schema_version"], res["kind"]) == (1, "bench") and res["command"]
+    assert (res["schema_version"], res["kind"]) == (SCHEMA_VERSION, "bench") and res["command"]
     for key in ("problem", "exact", "top1", "top10", "top10_fp64", "trace", "density", "hvp_cost_ratio",
                 "hvp_cost_ratio_batched", "buffers_unchanged", "anchors", "trace_floor", "environment"):
         assert key in res
@@ -159,16 +160,16 @@ def _result(top10_err=8e-7, top10_hvps=31, trace_err=0.005, trace_hvps=100, z=0.
             "hvp_cost_ratio": fresh, "hvp_cost_ratio_batched": batched, "buffers_unchanged": True}
 
 
-def test_issue_targets_are_met_only_within_their_thresholds_and_budgets():
-    assert all(v["met"] for v in issue_targets(_result()).values())
+def test_benchmark_targets_are_met_only_within_their_thresholds_and_budgets():
+    assert all(v["met"] for v in benchmark_targets(_result()).values())
     misses = {"top10_fp32": dict(top10_err=1.1e-6), "trace": dict(trace_err=0.011)}
     misses_budget = {"top10_fp32": dict(top10_hvps=41), "trace": dict(trace_hvps=101)}
     for target, kw in list(misses.items()) + list(misses_budget.items()):
-        out = issue_targets(_result(**kw))
+        out = benchmark_targets(_result(**kw))
         assert not out[target]["met"] and sum(not v["met"] for v in out.values()) == 1, (target, out)
-    assert not issue_targets(_result(z=2.5))["trace"]["met"]  # error not covered by 2 standard errors
-    assert not issue_targets(_result(fresh=2.6))["hvp_cost_ratio"]["met"]
-    assert not issue_targets(_result(batched=2.1))["hvp_cost_ratio_batched"]["met"]
+    assert not benchmark_targets(_result(z=2.5))["trace"]["met"]  # error not covered by 2 standard errors
+    assert not benchmark_targets(_result(fresh=2.6))["hvp_cost_ratio"]["met"]
+    assert not benchmark_targets(_result(batched=2.1))["hvp_cost_ratio_batched"]["met"]
     no_exact = _result()
     no_exact["trace"]["rel_err"] = None
-    assert "trace" not in issue_targets(no_exact)
+    assert "trace" not in benchmark_targets(no_exact)
