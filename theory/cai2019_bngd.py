@@ -148,10 +148,12 @@ def secular_symbolic_d(sign: int = -1) -> dict[str, Any]:
 
 
 def _kappa_restricted(m: sp.Matrix) -> sp.Expr:
-    """lambda_max / lambda_min over the non-zero eigenvalues (exact, small matrices)."""
+    """lambda_max / lambda_min over the non-zero eigenvalues (exact, small matrices). The eigenvalues of a
+    symmetric matrix are real, but as cube-root radicals they evaluate with a tiny imaginary part: they
+    are ordered by their real parts."""
     eigs = [exact_number(ev) for ev in m.eigenvals(multiple=True)]
     nz = [ev for ev in eigs if sp.simplify(ev) != 0]
-    return sp.simplify(max(nz, key=lambda x: sp.N(x, 50)) / min(nz, key=lambda x: sp.N(x, 50)))
+    return sp.simplify(max(nz, key=lambda x: sp.re(sp.N(x, 50))) / min(nz, key=lambda x: sp.re(sp.N(x, 50))))
 
 
 _CANDIDATES = [([1, 10], [0, 1]), ([1, 10], [1, 0]), ([1, 10], [1, 1]), ([1, 4, 9], [0, 0, 1]),

@@ -65,3 +65,11 @@ def test_the_scope_names_what_is_mechanized_for_symbolic_d_and_what_is_quoted():
     out = t.prove_condition_number_bound(Context(preset="quick"), dims=(2, 3))
     assert "interlacing for symbolic d" in out.scope and "matrix determinant lemma" in out.scope
     assert out.evidence["symbolic_d"]["alternates"] is True
+
+
+def test_a_search_that_reaches_the_cube_root_eigenvalues_returns_a_verdict():
+    """At sign = -2 no 2x2 candidate refutes, so the search reaches the 3x3 ones, whose eigenvalues are
+    cube-root radicals that evaluate with a ~1e-58 imaginary part: they must still be ordered (no
+    TypeError), and nothing is refuted or proved there."""
+    out = t.prove_condition_number_bound(Context(preset="quick"), sign=-2)
+    assert out.verdict is Verdict.INCONCLUSIVE and out.evidence.get("counterexample") is None

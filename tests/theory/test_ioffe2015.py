@@ -1,7 +1,8 @@
 """Tests for theory/ioffe2015.py (Ioffe & Szegedy §3 staged backprop; seed 001's vanishing term)."""
 import sympy as sp
 
-from bnclaims import Context, Verdict
+from bnclaims import Context, Level, Verdict, has_certificate
+from bnclaims.runner import certified_only
 from bnclaims.theory import bn_algebra as A
 from bnclaims.theory import ioffe2015 as T
 
@@ -40,3 +41,12 @@ def test_squared_variant_counterexample_has_nonzero_dl_dsigma2_computed_exactly(
     second = sum(-2 * ci**2 for ci in c) / len(y)
     assert dsig2 != 0 and sp.simplify(dsig2 - sp.sympify(cex["dL_dsigma2"])) == 0
     assert sp.simplify(dsig2 * second - sp.sympify(cex["term"])) == 0
+
+
+def test_squared_variant_refutation_carries_the_exact_certificate_a_theory_refutation_needs():
+    # at the theory level a refutation counts only with exact re-verification (evidence exact: true);
+    # without it the runner reports the record as inconclusive
+    out = T.prove_vanishing_term(Context(preset="quick"), power=2)
+    assert out.verdict is Verdict.REFUTED and out.evidence["exact"] is True
+    assert has_certificate(out.evidence, Level.THEORY)
+    assert certified_only(out, Level.THEORY).verdict is Verdict.REFUTED

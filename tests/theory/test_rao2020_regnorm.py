@@ -62,3 +62,24 @@ def test_derivation_steps_state_only_what_was_established_for_the_formula_under_
     # and the counterexample step shows r = 4 against 2 on zbar = [[sqrt2, 0], [sqrt2, 0]]
     ce = twin.evidence["counterexample"]
     assert (ce["r_eq3"], ce["formula"]) == ("4", "2")
+
+
+def test_the_printed_chain_constant_2n_is_refuted_although_it_is_never_below_r():
+    # the chain as printed gives r = 2N; r = 2 sum mu^2 <= 2 sum_i M_{2,i} = 2N, so r - 2N is never positive
+    # and a counterexample is a batch where it is negative
+    out = t.prove_regnorm_identity(Context(preset="quick"), formula=lambda mus, m, n: 2 * n)
+    assert out.verdict is Verdict.REFUTED
+    ce = out.evidence["counterexample"]
+    zbar = sp.Matrix([[sp.sympify(v) for v in row] for row in ce["zbar"]])
+    assert all(sum(v**2 for v in zbar.row(a)) == 2 for a in range(2))   # exactly normalized, N = 2
+    # eq. (3) at m = N = 2, by hand: (1/4) sum over the four ordered pairs (a, b) and both units
+    direct = sum((zbar[a, i] + zbar[b, i]) ** 2 - 2 for a in range(2) for b in range(2) for i in range(2)) / 4
+    assert sp.simplify(direct - sp.sympify(ce["r_eq3"])) == 0 and sp.sympify(ce["formula"]) == 4
+    assert sp.simplify(direct - 4) < 0
+
+
+def test_the_counterexample_pool_rows_are_exactly_normalized_and_distinct():
+    # the search pool is documented as exactly normalized rows (sum of squares N = 2): a row off the
+    # circle would make every batch containing it fail the normalization test and drop out of the search
+    assert len(set(t._ROWS2)) == len(t._ROWS2) >= 7
+    assert all(sp.simplify(sp.sympify(a)**2 + sp.sympify(b)**2 - 2) == 0 for a, b in t._ROWS2)
