@@ -189,7 +189,9 @@ def property_check(ctx: Context, *, name: str, error: Callable[[strategies.BNCas
                    certify: Callable[[strategies.BNCase], intervals.Certificate], eps_values=strategies.EPS_VALUES,
                    max_m: tuple[int, int] = (24, 80), n: tuple[int, int] = (12, 25),
                    hypotheses: Callable[[strategies.BNCase], bool] = lambda c: True) -> Outcome:
-    """Run ``error(case) -> relative error`` on ``bn_cases``; shrink and certify a violation.
+    """Run ``error(case) -> relative error`` on ``bn_cases``; shrink and certify a violation. ``n`` and
+    ``max_m`` are the number of cases and the largest batch at the quick and default presets (12 and 25
+    cases by default; the thorough preset takes four times the default).
 
     ``error`` runs at :func:`work_dps` digits (``mp.dps`` is set; pass it on). A case violates
     when the error exceeds ``mp_rel_tol(ctx.dps)``; the shrunk case is re-verified by ``certify``

@@ -1,7 +1,7 @@
-"""Hypothesis strategies for BN test data: the hard cases the issue names, on purpose.
+"""Hypothesis strategies for BN test data: the hard cases, on purpose.
 
 :func:`bn_cases` draws a :class:`BNCase`: batch size 2..max_m, eps in {0, 1e-5, 1}, gamma of
-either sign, and a batch *flavour*: generic, near-constant (c + 1e-20 noise), huge scale
+either sign (|gamma| in [1/8, 8]), beta in [-4, 4], and a batch *flavour*: generic, near-constant (c + 1e-20 noise), huge scale
 (1e30), tiny scale (1e-30), large mean (1e8 + noise). Small batches are drawn value by value
 (so they shrink to readable counterexamples); large ones from a drawn seed (fast).
 All numbers are exact binary floats, converted to mpmath without rounding.

@@ -76,3 +76,29 @@ def test_a_fast_growing_activation_with_finite_moments_is_still_computed():
     with mpmath.workdps(40):
         assert abs(mom["E_phi2"] - 2 * mpmath.sqrt(2)) < mpmath.mpf(10) ** -28
         assert abs(mom["E_phi"]) < mpmath.mpf(10) ** -28
+
+
+def test_the_rate_is_invariant_under_scaling_the_activation_by_a_huge_constant():
+    """E (c phi')^2 / Var (c phi) = E phi'^2 / Var phi: at c = 1e20 the moments are about 1e40, and
+    the quadrature's convergence test must be relative to them (30 digits of a 1e40 value)."""
+    with mpmath.workdps(40):
+        assert abs(na.large_batch_rate("10^20*tanh(z)", 30) - na.large_batch_rate("tanh", 30)) < 1e-28
+
+
+@pytest.mark.parametrize("name, f, df", [
+    ("softplus", lambda x: mpmath.log(1 + mpmath.exp(x)), lambda x: 1 / (1 + mpmath.exp(-x))),
+    ("sigmoid", lambda x: 1 / (1 + mpmath.exp(-x)), lambda x: mpmath.exp(-x) / (1 + mpmath.exp(-x)) ** 2),
+    ("silu", lambda x: x / (1 + mpmath.exp(-x)), lambda x: (1 + mpmath.exp(-x) + x * mpmath.exp(-x))
+     / (1 + mpmath.exp(-x)) ** 2),
+    ("gelu", lambda x: x * mpmath.ncdf(x), lambda x: mpmath.ncdf(x) + x * mpmath.npdf(x)),
+    ("elu", lambda x: x if x > 0 else mpmath.exp(x) - 1, lambda x: 1 if x > 0 else mpmath.exp(x)),
+    ("leaky_relu", lambda x: x if x > 0 else x / 100, lambda x: 1 if x > 0 else mpmath.mpf(1) / 100),
+])
+def test_the_named_activations_are_the_textbook_functions(name, f, df):
+    """Each name's value and derivative against its textbook definition, written again here with
+    mpmath, at points on both sides of 0 (away from the kink of elu and leaky_relu)."""
+    act = na.parse_activation(name)
+    with mpmath.workdps(30):
+        for x in (mpmath.mpf(-3), mpmath.mpf(-1) / 2, mpmath.mpf(1) / 3, mpmath.mpf(2)):
+            assert abs(mpmath.mpmathify(act.f(x)) - f(x)) < mpmath.mpf(10) ** -25, (name, x)
+            assert abs(mpmath.mpmathify(act.df(x)) - df(x)) < mpmath.mpf(10) ** -25, (name, x)

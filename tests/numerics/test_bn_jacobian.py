@@ -162,3 +162,11 @@ def test_the_spectrum_check_on_a_batch_with_a_huge_gamma_holds():
     out = N.on_batch_spectrum([0, 1, 3], 0, 10**40, None, Context(preset="quick"))
     assert out.verdict is Verdict.HOLDS, out.evidence
     assert mpmath.mpf(out.evidence["rel_error"]) < mpmath.mpf(10) ** -50
+
+
+def test_the_property_check_runs_the_documented_number_of_cases_per_preset():
+    """12 and 25 cases at the quick and default presets unless a check asks otherwise (the docstring)."""
+    got = {p: N.property_check(Context(preset=p), name="zero", error=lambda c: mpmath.mpf(0), certify=None,
+                               max_m=(4, 4)).evidence["cases"] for p in ("quick", "default")}
+    assert got == {"quick": 12, "default": 25}
+    assert "(12 and 25\n    cases by default" in N.property_check.__doc__

@@ -2,6 +2,7 @@
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from bnclaims import Context, Verdict
 from bnclaims.numerics import cai2019_bngd as n
@@ -67,8 +68,47 @@ def test_certificate_of_the_update_twin_holds_with_a_y_that_has_a_u_component():
                                        Fraction(10), 1, 60)["certified"]  # y parallel to u: nothing left
 
 
-def test_bngd_scope_and_evidence_say_why_small_dimensions_are_excluded():
-    out = n.check_bngd_any_lr(Context(preset="quick"))
+@pytest.fixture(scope="module")
+def bngd_claim():
+    """check_bngd_any_lr at the quick preset (one run per module)."""
+    return n.check_bngd_any_lr(Context(preset="quick"))
+
+
+def test_bngd_scope_and_evidence_say_why_small_dimensions_are_excluded(bngd_claim):
+    out = bngd_claim
     assert n.MIN_D == 5
     assert n.EXCLUDED_DIMS_REASON in out.scope and out.evidence["excluded_dims"] == n.EXCLUDED_DIMS_REASON
     assert "d <= 4 excluded" in n.EXCLUDED_DIMS_REASON and out.evidence["min_d"] == 5
+
+
+def test_the_recorded_seed_of_the_descent_curves_regenerates_them(bngd_claim):
+    """The evidence names the OLS instance behind the BNGD-vs-GD curves by its seed: an integer that,
+    with d and kappa from the same record, rebuilds the instance and the same curves (2000 steps at quick)."""
+    rec = bngd_claim.evidence["descent_curves"]
+    assert isinstance(rec["seed"], int)
+    inst = n.ols_instance(rec["d"], rec["kappa"], rec["seed"])
+    again = n.descent_curves(inst, rec["eps_a"], rec["steps"][-1])
+    assert again["bngd_excess"] == rec["bngd_excess"] and again["gd_excess"] == rec["gd_excess"]
+
+
+def test_the_bn_excess_is_the_h_norm_distance_of_the_effective_weight_to_w_star():
+    """J(a, w) - J* = 1/2 ||a w/||w||_H - w*||_H^2 (the BN model predicts with the weight a w/||w||_H),
+    computed here directly, for a above and below c = <w, w*>_H/||w||_H."""
+    rng = np.random.default_rng(7)
+    q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    h = (q * np.array([1.0, 2.0, 5.0, 9.0])) @ q.T
+    w, w_star = rng.standard_normal(4), rng.standard_normal(4)
+    for a in (-3.0, 0.25, 4.0):
+        e = a * w / np.sqrt(w @ h @ w) - w_star
+        assert abs(n._bn_excess(h, w, a, w_star) - 0.5 * e @ h @ e) < 1e-12
+
+
+@pytest.mark.parametrize("sign,zeros", [(-1, 1), (1, 0)])
+def test_zero_eigenvalues_are_counted_exactly_at_kappa_1e10(sign, zeros):
+    """H - H u u^T H / u^T H u has exactly one zero eigenvalue (along u), H + ... none; at kappa(H) = 1e10
+    (the docstring: kappa(H) <= 1e12 keeps the true spectrum far above the cut) no small true
+    eigenvalue may be taken for zero."""
+    case = {"eigs": [Fraction(1), Fraction(1, 10**5), Fraction(1, 10**10)], "skew": [1, -2, 3], "u": [1, 2, -1]}
+    kappa_h, kappa_mod, found, _ = n.modified_kappa(case, sign, 60)
+    assert kappa_h == 10**10 and found == zeros
+    assert (kappa_mod <= int(kappa_h)) if sign == -1 else (kappa_mod > int(kappa_h))

@@ -3,6 +3,7 @@ from fractions import Fraction
 from itertools import product
 
 import mpmath
+import pytest
 
 from bnclaims import Context, Verdict
 from bnclaims.numerics import ioffe2015_statistics as n
@@ -87,3 +88,21 @@ def test_wrong_momentum_mapping_twin_is_refuted_with_a_shrunk_certified_countere
     assert ce["m"] <= 6 and ce["torch_momentum"] != "1/2"  # p = 1/2 is the one point where c = p is right
     limit_twin = n.check_running_average(CTX, limit_coeff=n.twin_unbiased_coeff)
     assert limit_twin.verdict is Verdict.REFUTED and limit_twin.evidence["certificate"]["certified"]
+
+
+def test_the_inference_kappa_is_one_plus_the_affine_terms_over_the_output_and_at_least_one():
+    """y = (-1, -1, -1, -1, 1), gamma = 1, beta = 0: E[x] = -3/5, so the affine form adds terms of size
+    max(|x|, |E x|)/s = 1/s to an output of size max|x - E x|/s = (8/5)/s: kappa = 1 + 5/8 = 13/8.
+    A condition number never lets the allowed error fall below mp_rel_tol (here 5/8 < 1 would)."""
+    out = n.on_batch_inference_affine([-1, -1, -1, -1, 1], 0, 1, None, CTX)
+    assert out.verdict is Verdict.HOLDS
+    assert mpmath.mpf(out.evidence["kappa"]) == mpmath.mpf(13) / 8
+
+
+@pytest.mark.parametrize("y,eps,gamma", [([0, 1, 3], 0, 0), ([2, 2, 2], Fraction(1, 10**5), 1)])
+def test_inference_bn_with_an_all_zero_output_holds_with_kappa_one(y, eps, gamma):
+    """gamma = 0, or a constant batch with eps > 0 (beta = 0): both sides are exactly 0, so the claim
+    holds with error 0 and the output-relative kappa has no output to be relative to (kappa = 1)."""
+    out = n.on_batch_inference_affine(y, eps, gamma, None, CTX)
+    assert out.verdict is Verdict.HOLDS and mpmath.mpf(out.evidence["rel_error"]) == 0
+    assert mpmath.mpf(out.evidence["kappa"]) == 1

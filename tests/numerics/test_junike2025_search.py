@@ -234,3 +234,14 @@ def test_nonsense_search_requests_raise_bad_input():
         njs.failure_rate_by_d(njs.LEMMA45_DISTRIBUTION, 0, random.Random(0))
     with pytest.raises(BadInput):
         njs.search_lemma45_violations(Context(preset="quick"), replace(njs.LEMMA45_DISTRIBUTION, w0="wstar"))
+
+
+def test_a_rank_deficient_design_with_large_entries_is_not_well_posed_at_60_digits():
+    """Second column = first / 3: X has rank 1, so W* is not unique (exact pivots: one is 0). With
+    entries near 1e8 the 60-digit elimination leaves a rounding pivot of about 1e-46: positivity must be
+    judged relative to the size of X (max|x|^2 = 1e16 here), so mp says "not well posed" like the exact run."""
+    col = [F(112808332), F(207374479, 7), F(299615329, 7), F(775762534, 7)]
+    p = njs.Problem(X=tuple((v, v / 3) for v in col), y=(F(1), F(-2), F(3), F(5)), W0=(F(1), F(1)))
+    assert not njs.evaluate(p, kind="exact", at_wstar=True)["wellposed"]
+    assert not njs.evaluate(p, kind="mp", at_wstar=True)["wellposed"]
+    assert not njs.evaluate(p, kind="mp")["wellposed"]

@@ -110,3 +110,33 @@ def test_rank_deficient_designs_or_a_disagreeing_closed_form_cannot_give_refuted
     monkeypatch.setitem(TOLERANCES, "mp.diff_rel", 0.0)
     out = nsi.refute_minima_are_critical(CTX)
     assert out.verdict is Verdict.INCONCLUSIVE and out.evidence["closed_form_agrees"] == 0
+
+
+def test_the_bn_loss_at_gamma_sigma_beta_mu_is_the_standard_loss():
+    """Obs. 4.3: with gamma = sigma(Xw), beta = mu(Xw) (eps = 0) BN returns Xw itself, so the BN loss at
+    (w, sigma, mu) is the standard least-squares loss 1/2 ||Xw - y||^2, for any w with Xw non-constant."""
+    X = [[1, 0], [0, 1], [1, 1], [2, -1]]
+    y = [mpmath.mpf(v) for v in (0, 1, 2, -1)]
+    with mpmath.workdps(60):
+        for w in ([mpmath.mpf(1), mpmath.mpf(2)], [mpmath.mpf(-3) / 2, mpmath.mpf(1) / 3]):
+            v = [sum(r[k] * w[k] for k in range(2)) for r in X]
+            mu = mpmath.fsum(v) / len(v)
+            sigma = mpmath.sqrt(mpmath.fsum([(a - mu) ** 2 for a in v]) / len(v))
+            standard = mpmath.fsum([(a - t) ** 2 for a, t in zip(v, y)]) / 2
+            assert abs(nsi._bn_loss(mpmath.mp, X, y, w + [sigma, mu]) - standard) < mpmath.mpf(10) ** -55
+
+
+def test_one_certified_problem_is_enough_to_refute(monkeypatch):
+    """The docstring: a problem counts towards REFUTED when its three conditions hold; one such problem
+    refutes "every minimum is critical" even when every other draw is outside the hypothesis."""
+    from bnclaims.numerics.junike2025_search import Problem
+    calls = []
+
+    def one_full_rank_problem(rng, d_range):
+        p = random_problem(rng, d_range=(1, 1))
+        calls.append(p)
+        return p if len(calls) == 1 else Problem(X=tuple((r[0], r[0]) for r in p.X), y=p.y)
+    monkeypatch.setattr(nsi, "random_problem", one_full_rank_problem)
+    out = nsi.refute_minima_are_critical(CTX)
+    assert out.evidence["full_rank_certified"] == out.evidence["certified"] == 1
+    assert out.verdict is Verdict.REFUTED

@@ -8,6 +8,7 @@ from bnclaims import BadInput, Context, Verdict
 from bnclaims.numerics import scale_invariance as n
 from bnclaims.numerics.bn_mp import bn_forward
 from bnclaims.numerics.inputs import default_upstream
+from bnclaims.numerics.search import run_property
 from bnclaims.numerics.strategies import BNCase
 
 CTX = Context(preset="quick")
@@ -86,3 +87,43 @@ def test_a_user_batch_without_upstream_gets_the_default_upstream_not_ones():
     y = [Fraction(1), Fraction(2), Fraction(4)]
     case = n._user_case(y, 0, 1, None, Fraction(1000), True, "scale.grad_orthogonal")
     assert list(case.bn.g) == default_upstream(y) and any(case.bn.g) and len(set(case.bn.g)) > 1
+
+
+def test_kappa_is_one_plus_the_largest_magnitude_over_the_biased_standard_deviation():
+    """The docstring's condition number 1 + max|y_i|/sigma, sigma^2 the biased (1/m) variance, by hand:
+    y = (-1, 1): sigma = 1, kappa = 2; y = (0, 0, 0, 4): mu = 1, sigma^2 = 12/4 = 3, kappa = 1 + 4/sqrt(3);
+    a constant batch has kappa 1."""
+    with mpmath.workdps(60):
+        assert n._kappa(mpmath.mp, [mpmath.mpf(-1), mpmath.mpf(1)]) == 2
+        kappa = n._kappa(mpmath.mp, [mpmath.mpf(v) for v in (0, 0, 0, 4)])
+        assert abs(kappa - (1 + 4 / mpmath.sqrt(3))) < mpmath.mpf(10) ** -55
+        assert n._kappa(mpmath.mp, [mpmath.mpf(5)] * 3) == 1
+
+
+def test_the_user_invariance_check_runs_at_the_two_documented_scales():
+    """on_batch_invariance is documented for a = 1000 and a = -1/1000; each run's evidence records its a."""
+    out = n.on_batch_invariance([0, 1, 3], 0, 1, None, CTX)
+    assert out.verdict is Verdict.HOLDS
+    assert out.evidence["a=1000"]["case"]["a"] == "1000"
+    assert out.evidence["a=-1/1000"]["case"]["a"] == "-1/1000"
+
+
+def test_the_default_scale_draws_are_plus_or_minus_a_magnitude_times_one_to_two():
+    """scale_cases' docstring: a in +-{1e-30, ..., 1e30} x [1, 2), both signs by default: every drawn a
+    lies in [mag, 2 mag) for one magnitude, up to its sign, and both signs occur."""
+    seen = []
+    run_property(n.scale_cases(max_m=8), lambda c: (seen.append(c.a), (0, True))[1], max_examples=60, seed=5)
+    assert len(seen) == 60 and {a > 0 for a in seen} == {True, False}
+    for a in seen:
+        assert any(mag <= abs(a) < 2 * mag for mag in n.A_MAGNITUDES), a
+
+
+def test_the_property_check_runs_the_documented_number_of_cases_per_preset():
+    """12, 120 or 400 cases at the quick, default and thorough presets (the docstring); a pair that always
+    agrees makes the cases free."""
+    def agree(M, c):
+        return [M.mpf(1)], [M.mpf(1)], M.mpf(1)
+    got = {p: n.property_check(Context(preset=p), agree, n.scale_cases(max_m=4), "cases", "cases").evidence["cases"]
+           for p in ("quick", "default")}
+    assert got == {"quick": 12, "default": 120}
+    assert "12, 120 or 400 hypothesis cases" in " ".join(n.property_check.__doc__.split())

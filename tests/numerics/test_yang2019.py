@@ -26,8 +26,14 @@ def test_relu_rate_table_holds_with_the_printed_values_and_error_of_order_one_ov
     assert abs(mpmath.mpf(out.evidence["richardson_limit"]) - mpmath.mpf(out.evidence["claimed_limit"])) < 1e-35
 
 
-def test_relu_rate_twin_limit_pi_over_pi_minus_2_is_refuted_by_a_disjoint_interval_enclosure():
-    out = ny.check_relu_rate_table_twin(CTX)
+@pytest.fixture(scope="module")
+def relu_twin():
+    """The twin of Thm 8's limit, pi/(pi-2) (one run per module)."""
+    return ny.check_relu_rate_table_twin(CTX)
+
+
+def test_relu_rate_twin_limit_pi_over_pi_minus_2_is_refuted_by_a_disjoint_interval_enclosure(relu_twin):
+    out = relu_twin
     assert out.verdict is Verdict.REFUTED and has_certificate(out.evidence)
     lo, hi = (float(v) for v in out.evidence["enclosure"]["lambda"])
     assert hi < float(out.evidence["enclosure"]["claimed"][0]) and lo <= np.pi / (np.pi - 1) <= hi
@@ -116,3 +122,33 @@ def test_poincare_panel_holds_and_its_twin_is_refuted_by_an_exact_certified_poly
     assert exact[0]["ratio"] == "10/9" and exact[0]["certificate"]["certified"]
     assert twin.evidence["counterexample"]["activation"] == exact[0]["activation"]
     assert {v["activation"] for v in twin.evidence["violations"]} >= {"tanh", "gelu", "silu"}
+
+
+def test_the_twin_records_signed_errors_that_tend_to_the_gap_between_the_limits(relu_twin):
+    """e_k = lambda(10^k) - claimed limit: for the twin the claimed pi/(pi-2) = 2.75 lies above every
+    lambda(B) (1.47 to 1.79), so every e_k is negative, and e_30 is the gap pi/(pi-1) - pi/(pi-2) up to
+    the O(1/B) term (1e-30)."""
+    errors = {k: mpmath.mpf(v) for k, v in relu_twin.evidence["errors"].items()}
+    assert all(e < 0 for e in errors.values())
+    with mpmath.workdps(30):
+        gap = mpmath.pi / (mpmath.pi - 1) - mpmath.pi / (mpmath.pi - 2)
+        assert abs(errors["30"] - gap) < mpmath.mpf(10) ** -4 * abs(gap)      # 5 digits are recorded
+
+
+@pytest.mark.parametrize("text, value", [("pi/(pi-1)", lambda: mpmath.pi / (mpmath.pi - 1)),
+                                         ("2*sqrt(2)/3", lambda: 2 * mpmath.sqrt(2) / 3),
+                                         ("3*E - 1/2", lambda: 3 * mpmath.e - mpmath.mpf(1) / 2),
+                                         ("1/(1 - 2/pi)", lambda: 1 / (1 - 2 / mpmath.pi))])
+def test_a_constant_given_as_text_is_evaluated_in_mp_and_enclosed_in_iv(text, value):
+    """check_relu_rate_table and check_poincare_panel accept a limit or constant as text
+    ("pi/(pi-1)"): products and quotients of its parts must come out as written."""
+    const = ny._const_fn(text)
+    with mpmath.workdps(50):
+        assert abs(const(mpmath.mp) - value()) < mpmath.mpf(10) ** -45
+        old = mpmath.iv.dps
+        mpmath.iv.dps = 50
+        try:
+            enc = const(mpmath.iv)
+        finally:
+            mpmath.iv.dps = old
+        assert enc.a <= value() <= enc.b and enc.delta < mpmath.mpf(10) ** -45
