@@ -170,3 +170,12 @@ def test_the_property_check_runs_the_documented_number_of_cases_per_preset():
                                max_m=(4, 4)).evidence["cases"] for p in ("quick", "default")}
     assert got == {"quick": 12, "default": 25}
     assert "(12 and 25\n    cases by default" in N.property_check.__doc__
+
+
+def test_the_rayleigh_certificate_is_refused_inside_the_band_and_given_outside():
+    """At gamma = 1, eps = 0 every nonzero singular value of J is 1/sigma: y = (-1, 0, 1) has 1/sigma =
+    sqrt(3/2), inside [1/2, 2], so neither side may be certified; y/8 has 8 sqrt(3/2), above the band."""
+    inside, _ = N._rayleigh_cert([Fraction(-1), Fraction(0), Fraction(1)], Fraction(1, 2), Fraction(2), 60)
+    assert not inside.certified
+    above, how = N._rayleigh_cert([Fraction(-1, 8), Fraction(0), Fraction(1, 8)], Fraction(1, 2), Fraction(2), 60)
+    assert above.certified and how["side"] == "above band"
