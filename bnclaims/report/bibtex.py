@@ -94,3 +94,13 @@ def references() -> dict[str, Reference]:
 def reference(key: str) -> Reference:
     """The reference of a BibTeX key; a key not in ``references.bib`` (a user's claim) cites itself."""
     return references().get(key) or Reference(key, key, key)
+
+
+def cite_short(text: str) -> str:
+    """``text`` with every key of ``references.bib`` in it replaced by its short citation
+    ("refuted by junike2025batch" -> "refuted by Junike and Dannemann (2025)")."""
+    refs = references()
+    if not refs:
+        return text
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(refs, key=len, reverse=True))) + r")(?!\w)")
+    return pattern.sub(lambda m: refs[m.group(1)].short, text)

@@ -11,6 +11,7 @@ import html
 import json
 from typing import Any
 
+from bnclaims.report.bibtex import cite_short
 from bnclaims.report.mathml import latex_to_mathml, name_latex, value_latex
 from bnclaims.report.model import ClaimView, Report, as_expected
 from bnclaims.schema.evidence_keys import RETIRED
@@ -124,7 +125,7 @@ def _claim(view: ClaimView, ref, levels: list[str]) -> str:
         parts.append(f'<div class="statement">{latex_to_mathml(info["latex"])}</div>')
     if info.get("statement"):
         parts.append(f"<details><summary>Statement in words</summary><p>{_e(info['statement'])}</p></details>")
-    where = ", ".join(x for x in (src.get("locator"), src.get("note")) if x)
+    where = cite_short(", ".join(x for x in (src.get("locator"), src.get("note")) if x))
     parts.append(f'<p><b>Source:</b> {_e(ref.short)}{", " + _e(where) if where else ""}. '
                  f'<span class="ref">{_e(ref.full)}</span></p>')
     if info.get("hypotheses"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bnclaims.report.bibtex import cite_short
 from bnclaims.report.html import counterexamples
 from bnclaims.report.mathml import name_latex, value_latex
 from bnclaims.report.model import ClaimView, Report, as_expected
@@ -56,7 +57,7 @@ def _claim(view: ClaimView, ref, levels: list[str]) -> list[str]:
         out += ["$$", info["latex"], "$$", ""]
     if info.get("statement"):
         out += [f"*In words:* {_text(info['statement'])}", ""]
-    where = ", ".join(x for x in (src.get("locator"), src.get("note")) if x)
+    where = cite_short(", ".join(x for x in (src.get("locator"), src.get("note")) if x))
     out += [f"**Source:** {_text(ref.short)}{', ' + _text(where) if where else ''}. {_text(ref.full)}", ""]
     if info.get("hypotheses"):
         out += ["**Hypotheses:**", ""] + [f"- {_text(h)}" for h in info["hypotheses"]] + [""]

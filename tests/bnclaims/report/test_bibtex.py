@@ -26,3 +26,11 @@ def test_the_parser_reads_nested_braces_quotes_and_bare_numbers():
 def test_a_key_not_in_the_bibliography_cites_itself():
     ref = reference("mine2026notes")
     assert (ref.short, ref.full) == ("mine2026notes", "mine2026notes")
+
+
+def test_bibliography_keys_in_source_notes_become_short_citations():
+    from bnclaims.report.bibtex import cite_short
+
+    assert cite_short("Lemma 4.5, refuted by junike2025batch (single neuron)") == \
+        "Lemma 4.5, refuted by Junike and Dannemann (2025) (single neuron)"
+    assert cite_short("xjunike2025batch and junike2025batchy stay") == "xjunike2025batch and junike2025batchy stay"
