@@ -60,39 +60,25 @@ TARGETS: dict[str, Target] = {
     "numerics/formula_engine.py": _t("tests/numerics/test_formula_engine.py", "tests/bnclaims/test_formula.py"),
     "conformance/reference.py": _t("tests/conformance/test_reference.py", "tests/conformance/test_user_derivatives.py",
                                    claims=CONFORMANCE, level="numerics", timeout=1200.0),
-    "theory/bn_algebra.py": _t("tests/theory/test_bn_algebra.py", claims=BN_GRADIENTS),
-    "theory/exact_numbers.py": _t("tests/theory/test_exact_numbers.py", claims=f"{BN_GRADIENTS} {SCALE}"),
-    "theory/bn_jacobian.py": _t("tests/theory/test_bn_jacobian.py", claims=BN_GRADIENTS),
-    "theory/ioffe2015.py": _t("tests/theory/test_ioffe2015.py", claims=BN_GRADIENTS),
-    "theory/ioffe2015_statistics.py": _t("tests/theory/test_ioffe2015_statistics.py", claims=BN_STATISTICS),
-    "theory/santurkar2018_smoothness.py": _t("tests/theory/test_santurkar2018_smoothness.py", claims=BN_GRADIENTS),
-    "theory/santurkar2018_initialization.py": _t("tests/theory/test_santurkar2018_initialization.py", claims=INIT),
-    "theory/santurkar2018_layer.py": _t("tests/theory/test_santurkar2018_layer.py", claims=INIT),
-    "theory/junike2025.py": _t("tests/theory/test_junike2025.py", claims=INIT),
-    "theory/scale_invariance.py": _t("tests/theory/test_scale_invariance.py", claims=SCALE),
-    "theory/cai2019_bngd.py": _t("tests/theory/test_cai2019_bngd.py", claims=CAI),
-    "theory/rao2020_regnorm.py": _t("tests/theory/test_rao2020_regnorm.py", claims=RAO),
-    "theory/yang2019.py": _t("tests/theory/test_yang2019.py", claims=YANG),
-    "numerics/bn_mp.py": _t("tests/numerics/test_bn_mp.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/intervals.py": _t("tests/numerics/test_intervals.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/inputs.py": _t("tests/numerics/test_inputs.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/search.py": _t("tests/numerics/test_search.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/strategies.py": _t("tests/numerics/test_strategies.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/bn_jacobian.py": _t("tests/numerics/test_bn_jacobian.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/ioffe2015.py": _t("tests/numerics/test_ioffe2015.py", claims=BN_GRADIENTS, level="numerics"),
-    "numerics/ioffe2015_statistics.py": _t("tests/numerics/test_ioffe2015_statistics.py", claims=BN_STATISTICS,
-                                           level="numerics"),
-    "numerics/santurkar2018_smoothness.py": _t("tests/numerics/test_santurkar2018_smoothness.py",
-                                               claims=BN_GRADIENTS, level="numerics"),
-    "numerics/santurkar2018_initialization.py": _t("tests/numerics/test_santurkar2018_initialization.py",
-                                                   claims=INIT, level="numerics"),
-    "numerics/junike2025_search.py": _t("tests/numerics/test_junike2025_search.py", claims=INIT, level="numerics"),
-    "numerics/scale_invariance.py": _t("tests/numerics/test_scale_invariance.py", claims=SCALE, level="numerics"),
-    "numerics/cai2019_bngd.py": _t("tests/numerics/test_cai2019_bngd.py", claims=CAI, level="numerics"),
-    "numerics/rao2020_regnorm.py": _t("tests/numerics/test_rao2020_regnorm.py", claims=RAO, level="numerics"),
-    "numerics/yang2019.py": _t("tests/numerics/test_yang2019.py", claims=YANG, level="numerics"),
-    "numerics/activations.py": _t("tests/numerics/test_activations.py", claims=YANG, level="numerics"),
 }
+
+#: Modules whose tests are their mirrored test module (``theory/x.py`` -> ``tests/theory/test_x.py``),
+#: with the claims that use them, verified at the level of their folder.
+_MIRRORED = {
+    "theory": (("bn_algebra", BN_GRADIENTS), ("exact_numbers", f"{BN_GRADIENTS} {SCALE}"),
+               ("bn_jacobian", BN_GRADIENTS), ("ioffe2015", BN_GRADIENTS), ("ioffe2015_statistics", BN_STATISTICS),
+               ("santurkar2018_smoothness", BN_GRADIENTS), ("santurkar2018_initialization", INIT),
+               ("santurkar2018_layer", INIT), ("junike2025", INIT), ("scale_invariance", SCALE),
+               ("cai2019_bngd", CAI), ("rao2020_regnorm", RAO), ("yang2019", YANG)),
+    "numerics": (("bn_mp", BN_GRADIENTS), ("intervals", BN_GRADIENTS), ("inputs", BN_GRADIENTS),
+                 ("search", BN_GRADIENTS), ("strategies", BN_GRADIENTS), ("bn_jacobian", BN_GRADIENTS),
+                 ("ioffe2015", BN_GRADIENTS), ("ioffe2015_statistics", BN_STATISTICS),
+                 ("santurkar2018_smoothness", BN_GRADIENTS), ("santurkar2018_initialization", INIT),
+                 ("junike2025_search", INIT), ("scale_invariance", SCALE), ("cai2019_bngd", CAI),
+                 ("rao2020_regnorm", RAO), ("yang2019", YANG), ("activations", YANG)),
+}
+TARGETS.update({f"{folder}/{stem}.py": _t(f"tests/{folder}/test_{stem}.py", claims=claims, level=folder)
+                for folder, rows in _MIRRORED.items() for stem, claims in rows})
 
 
 #: The golden LaTeX gate (tests/bnclaims/latex/test_golden.py): every theory derivation's text, scope

@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from check import TARGETS, imports_this_checkout  # noqa: E402
+from check import TARGETS, imports_this_checkout  # noqa: E402  (importable only after the sys.path insert above)
 
 SEED = 20251122
 SAMPLE = 30
